@@ -1,0 +1,88 @@
+"""Priyom: reception booking for the heads of a utility's divisions.
+
+``create_app`` wires configuration, extensions, blueprints, commands and
+template helpers, in that order.
+"""
+import os
+
+from flask import Flask, request, session
+
+from .config import Config
+from .extensions import babel, csrf, db, mail, migrate
+
+LANGUAGES = ("ru", "en")
+
+
+def create_app(test_config=None):
+    """Build the application: defaults, instance/config.py, FLASK_* env, then ``test_config``."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(root, "instance"),
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(Config(app.instance_path).as_dict())
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    app.json.ensure_ascii = False
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def select_locale():
+    """The language chosen with the switch, else the browser's, else Russian."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="ru")
+
+
+def register_extensions(app):
+    from .database import configure_engine, set_write_intent
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    mail.init_app(app)
+    csrf.init_app(app)
+    migrate.init_app(app, db)
+    babel.init_app(app, locale_selector=select_locale,
+                   timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
+
+    @app.before_request
+    def _declare_write_intent():
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            set_write_intent(True)
+
+    @app.teardown_request
+    def _clear_write_intent(_exc):
+        set_write_intent(False)
+
+
+def register_blueprints(app):
+    from . import api, errors, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    csrf.exempt(api.bp)
+    errors.init_app(app)
+
+
+def register_commands(app):
+    from . import cli
+
+    cli.init_app(app)
+
+
+def register_template_helpers(app):
+    from . import formatting
+
+    formatting.init_app(app)

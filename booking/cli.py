@@ -1,0 +1,102 @@
+"""``flask`` commands: database set-up and demo data."""
+from datetime import time
+
+import click
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Division, ReceptionRule
+
+DEMO_DIVISIONS = [
+    {
+        "slug": "severny-filial",
+        "name": "Северный филиал",
+        "name_en": "Northern branch",
+        "head_name": "Карпов Андрей Викторович",
+        "head_title": "Директор филиала",
+        "address": "Москва, Дмитровское шоссе, д. 71, стр. 2",
+        "room": "каб. 105",
+        "directions": "От метро «Петровско-Разумовская» 10 минут пешком; вход со двора, 1 этаж.",
+        "description": "Отопление и горячее водоснабжение в районах Северного округа: "
+                       "отключения, температура, аварии на магистральных и квартальных сетях.",
+        "rules": [(0, "10:00", "13:00"), (2, "10:00", "13:00"), (4, "10:00", "13:00")],
+    },
+    {
+        "slug": "yuzhny-filial",
+        "name": "Южный филиал",
+        "name_en": "Southern branch",
+        "head_name": "Соловьёва Ирина Павловна",
+        "head_title": "Директор филиала",
+        "address": "Москва, Каширское шоссе, д. 26",
+        "room": "каб. 212",
+        "directions": "От метро «Каширская» 5 минут пешком; 2 этаж, приёмная.",
+        "description": "Отопление и горячая вода в Южном округе, плановые отключения "
+                       "и гидравлические испытания.",
+        "rules": [(1, "14:00", "17:00"), (2, "14:00", "17:00"), (3, "14:00", "17:00")],
+    },
+    {
+        "slug": "abonentsky-otdel",
+        "name": "Абонентский отдел",
+        "name_en": "Customer service",
+        "head_name": "Лебедев Сергей Николаевич",
+        "head_title": "Начальник абонентского отдела",
+        "address": "Москва, ул. Ленинская Слобода, д. 23",
+        "room": "окно 3",
+        "directions": "От метро «Автозаводская» 7 минут пешком; центр обслуживания, 1 этаж.",
+        "description": "Договоры, лицевые счета, переоформление, вопросы управляющих компаний и ТСЖ.",
+        "rules": [(0, "09:00", "12:00"), (1, "09:00", "12:00"), (3, "09:00", "12:00")],
+        "places": 2,
+    },
+    {
+        "slug": "raschetny-otdel",
+        "name": "Отдел расчётов",
+        "name_en": "Billing department",
+        "head_name": "Морозова Елена Александровна",
+        "head_title": "Начальник отдела расчётов",
+        "address": "Москва, ул. Ленинская Слобода, д. 23",
+        "room": "каб. 318",
+        "directions": "От метро «Автозаводская» 7 минут пешком; 3 этаж, лифт справа от входа.",
+        "description": "Начисления за отопление и горячую воду, перерасчёты, задолженность и оплата.",
+        "rules": [(1, "15:00", "18:00"), (3, "15:00", "18:00"), (4, "10:00", "13:00")],
+    },
+]
+
+
+def _clock(value):
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def seed_demo_divisions():
+    """Create the demo divisions that do not exist yet; returns how many were added."""
+    added = 0
+    for spec in DEMO_DIVISIONS:
+        if db.session.scalar(sa.select(Division.id).where(Division.slug == spec["slug"])):
+            continue
+        division = Division(**{k: v for k, v in spec.items() if k not in ("rules", "places")})
+        for weekday, start, end in spec["rules"]:
+            division.rules.append(ReceptionRule(weekday=weekday, start_time=_clock(start), end_time=_clock(end),
+                                                slot_minutes=20, places=spec.get("places", 1)))
+        db.session.add(division)
+        added += 1
+    return added
+
+
+def init_app(app):
+    @app.cli.command("init-db")
+    def init_db():
+        """Create the tables that do not exist yet (keeps existing data)."""
+        db.create_all()
+        click.echo("Database ready.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Only when the database has no division at all.")
+    def seed_demo(if_empty):
+        """Add four demo divisions with three reception days each (idempotent)."""
+        db.create_all()
+        if if_empty and db.session.scalar(sa.select(Division.id).limit(1)) is not None:
+            click.echo("Demo data: the database already has divisions.")
+            return
+        added = seed_demo_divisions()
+        db.session.commit()
+        click.echo(f"Demo data: {added} division(s) added.")

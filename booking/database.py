@@ -1,0 +1,56 @@
+"""Engine set-up that makes SQLite behave well with several server processes.
+
+SQLite gets WAL mode, foreign keys and a busy timeout. A transaction that is
+going to write starts with ``BEGIN IMMEDIATE``, so it waits for the write
+lock up front instead of failing half-way when another process wrote first;
+read-only transactions keep a plain ``BEGIN`` and never block anybody.
+"""
+import contextlib
+import contextvars
+
+import sqlalchemy as sa
+
+_write_intent = contextvars.ContextVar("write_intent", default=False)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def set_write_intent(value=True):
+    """Mark the transactions of the current context as writers; returns a reset token."""
+    return _write_intent.set(value)
+
+
+def reset_write_intent(token):
+    _write_intent.reset(token)
+
+
+@contextlib.contextmanager
+def write_intent():
+    """Within this block, new SQLite transactions take the write lock at BEGIN."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def configure_engine(engine):
+    """Install the SQLite pragmas and transaction handling on ``engine``."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, issue BEGIN, so savepoints work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")

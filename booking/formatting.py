@@ -1,0 +1,72 @@
+"""Template filters and globals: local times in the reader's language, phones, topics."""
+from flask import request, session, url_for
+from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import lazy_gettext as _l
+
+from .models import BookingStatus, Topic
+from .validation import format_phone
+
+TOPIC_LABELS = {
+    Topic.HEATING: _l("Heating"),
+    Topic.HOT_WATER: _l("Hot water"),
+    Topic.BILLING: _l("Bills and payments"),
+    Topic.CONNECTION: _l("Connection to the networks"),
+    Topic.OTHER: _l("Other"),
+}
+
+STATUS_LABELS = {
+    BookingStatus.BOOKED: _l("Booked"),
+    BookingStatus.CANCELLED: _l("Cancelled"),
+    BookingStatus.ATTENDED: _l("Attended"),
+    BookingStatus.NO_SHOW: _l("Did not come"),
+}
+
+WEEKDAY_LABELS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+                  _l("Saturday"), _l("Sunday")]
+
+
+def long_datetime(dt):
+    """«среда, 2 декабря, 10:20» in the reader's language and the booking time zone."""
+    return format_datetime(dt, "EEEE, d MMMM, HH:mm")
+
+
+def long_date(value):
+    """«среда, 2 декабря 2026»."""
+    return format_date(value, "EEEE, d MMMM y")
+
+
+def day_heading(value):
+    """«ср, 2 декабря»."""
+    return format_date(value, "EEE, d MMMM")
+
+
+def clock(dt):
+    return format_time(dt, "HH:mm")
+
+
+def topic_label(topic):
+    return TOPIC_LABELS.get(topic, topic)
+
+
+def status_label(status):
+    return STATUS_LABELS.get(status, status)
+
+
+def init_app(app):
+    app.jinja_env.filters.update(
+        long_datetime=long_datetime, long_date=long_date, day_heading=day_heading, clock=clock,
+        phone=format_phone, topic_label=topic_label, status_label=status_label,
+    )
+
+    @app.context_processor
+    def _globals():
+        def switch_language_url(lang):
+            return url_for("public.set_language", lang=lang, next=request.full_path.rstrip("?"))
+
+        return {
+            "current_locale": str(get_locale()),
+            "switch_language_url": switch_language_url,
+            "hotline_phone": app.config["HOTLINE_PHONE"],
+            "weekday_labels": WEEKDAY_LABELS,
+            "chosen_language": session.get("lang"),
+        }

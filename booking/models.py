@@ -1,0 +1,299 @@
+"""Database tables.
+
+Capacity is guarded here, not in Python: every booking that holds a place
+(status booked, attended or no-show) owns a numbered place of its slot, and a
+partial unique index on (division, slot start, place number) makes two holders
+of one place impossible on SQLite and PostgreSQL alike. The service picks a
+place number no greater than the slot's capacity and lets the index settle any
+race.
+"""
+from datetime import timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+from .timeutil import now_utc
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            # SQLite stores text; a fixed naive-UTC form keeps ordering and comparisons right.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class BookingStatus:
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+    ALL = (BOOKED, CANCELLED, ATTENDED, NO_SHOW)
+    # Statuses that keep their place in the slot.
+    HOLDING = (BOOKED, ATTENDED, NO_SHOW)
+
+
+class Topic:
+    HEATING = "heating"
+    HOT_WATER = "hot_water"
+    BILLING = "billing"
+    CONNECTION = "connection"
+    OTHER = "other"
+
+    ALL = (HEATING, HOT_WATER, BILLING, CONNECTION, OTHER)
+    # Topics where the in-house networks note applies.
+    IN_HOUSE_NOTE = (HEATING, HOT_WATER)
+
+
+class Role:
+    HEAD = "head"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    ALL = (HEAD, OPERATOR, ADMIN)
+
+
+_HOLDING_SQL = "status IN ('booked', 'attended', 'no_show')"
+
+
+class Division(db.Model):
+    __tablename__ = "division"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[str] = mapped_column(sa.String(200), default="")
+    head_name: Mapped[str] = mapped_column(sa.String(200))
+    head_title: Mapped[str] = mapped_column(sa.String(200), default="")
+    address: Mapped[str] = mapped_column(sa.String(300))
+    room: Mapped[str] = mapped_column(sa.String(100), default="")
+    directions: Mapped[str] = mapped_column(sa.Text, default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+
+    rules = relationship("ReceptionRule", back_populates="division", cascade="all, delete-orphan",
+                         order_by="(ReceptionRule.weekday, ReceptionRule.start_time)")
+    closures = relationship("Closure", back_populates="division", cascade="all, delete-orphan",
+                            order_by="Closure.first_day")
+
+    def __repr__(self):
+        return f"<Division {self.slug}>"
+
+
+class ReceptionRule(db.Model):
+    """A weekly reception session: weekday, hours, slot length and places per slot."""
+
+    __tablename__ = "reception_rule"
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="ck_rule_weekday"),
+        sa.CheckConstraint("slot_minutes > 0", name="ck_rule_slot_minutes"),
+        sa.CheckConstraint("places > 0", name="ck_rule_places"),
+        sa.CheckConstraint("end_time > start_time", name="ck_rule_hours"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int]  # Monday is 0, as in datetime.date.weekday()
+    start_time: Mapped[object] = mapped_column(sa.Time)
+    end_time: Mapped[object] = mapped_column(sa.Time)
+    slot_minutes: Mapped[int] = mapped_column(default=20)
+    places: Mapped[int] = mapped_column(default=1)
+    valid_from: Mapped[object] = mapped_column(sa.Date, nullable=True)
+    valid_until: Mapped[object] = mapped_column(sa.Date, nullable=True)
+
+    division = relationship("Division", back_populates="rules")
+
+
+class Closure(db.Model):
+    """Days (inclusive range) on which a division does not receive."""
+
+    __tablename__ = "closure"
+    __table_args__ = (sa.CheckConstraint("last_day >= first_day", name="ck_closure_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[object] = mapped_column(sa.Date)
+    last_day: Mapped[object] = mapped_column(sa.Date)
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    division = relationship("Division", back_populates="closures")
+
+
+class Booking(db.Model):
+    __tablename__ = "booking"
+    __table_args__ = (
+        sa.CheckConstraint("place_no >= 1", name="ck_booking_place_no"),
+        sa.CheckConstraint("end_utc > start_utc", name="ck_booking_times"),
+        sa.CheckConstraint("status IN ('booked', 'cancelled', 'attended', 'no_show')",
+                           name="ck_booking_status"),
+        sa.Index("uq_booking_place", "division_id", "start_utc", "place_no", unique=True,
+                 sqlite_where=sa.text(_HOLDING_SQL), postgresql_where=sa.text(_HOLDING_SQL)),
+        sa.Index("ix_booking_division_start", "division_id", "start_utc"),
+        sa.Index("ix_booking_phone", "phone"),
+        sa.Index("ix_booking_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id"))
+    start_utc: Mapped[object] = mapped_column(UTCDateTime)
+    end_utc: Mapped[object] = mapped_column(UTCDateTime)
+    place_no: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(sa.String(16), default=BookingStatus.BOOKED)
+
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    phone: Mapped[str] = mapped_column(sa.String(32))  # E.164
+    email: Mapped[str] = mapped_column(sa.String(254))  # lower-cased
+    account: Mapped[str] = mapped_column(sa.String(64), default="")
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    topic: Mapped[str] = mapped_column(sa.String(32))
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    consent_at: Mapped[object] = mapped_column(UTCDateTime)
+    locale: Mapped[str] = mapped_column(sa.String(8), default="ru")
+
+    manage_token_hash: Mapped[str] = mapped_column(sa.String(64))
+    # Grows on every change; calendars use it to order versions of one event.
+    sequence: Mapped[int] = mapped_column(default=0)
+    channel: Mapped[str] = mapped_column(sa.String(16), default="web")  # web, api, phone
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=True)
+    staff_note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    cancelled_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_by: Mapped[str] = mapped_column(sa.String(16), default="")  # citizen, division, system
+    purged_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+
+    division = relationship("Division")
+    created_by = relationship("User")
+    audit_entries = relationship("AuditEntry", back_populates="booking", order_by="AuditEntry.at",
+                                 cascade="all, delete-orphan")
+
+    @property
+    def is_holding(self):
+        return self.status in BookingStatus.HOLDING
+
+    def __repr__(self):
+        return f"<Booking {self.code} {self.status}>"
+
+
+user_division = sa.Table(
+    "user_division",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("division_id", sa.ForeignKey("division.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(db.Model):
+    """A member of staff: division head, hotline operator or administrator."""
+
+    __tablename__ = "user"
+    __table_args__ = (sa.CheckConstraint("role IN ('head', 'operator', 'admin')", name="ck_user_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(255), default="")
+    role: Mapped[str] = mapped_column(sa.String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+
+    divisions = relationship("Division", secondary=user_division, order_by="Division.name")
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_anonymous(self):
+        return False
+
+    def get_id(self):
+        return str(self.id)
+
+
+class AuditEntry(db.Model):
+    """Who did what to a booking, and when."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"), index=True)
+    at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    actor_kind: Mapped[str] = mapped_column(sa.String(16))  # citizen, operator, head, admin, system
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=True)
+    action: Mapped[str] = mapped_column(sa.String(32))  # created, rescheduled, cancelled, attended, ...
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+
+    booking = relationship("Booking", back_populates="audit_entries")
+    actor = relationship("User")
+
+
+class FeedToken(db.Model):
+    """The secret of a division's private agenda feed; only its hash is kept."""
+
+    __tablename__ = "feed_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), unique=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+
+    division = relationship("Division")
+
+
+class OutboxMessage(db.Model):
+    """An e-mail stored in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Makes queuing idempotent, e.g. one reminder per booking, start and offset.
+    dedup_key: Mapped[str] = mapped_column(sa.String(200), unique=True, nullable=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("booking.id", ondelete="SET NULL"),
+                                            nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    ics: Mapped[str] = mapped_column(sa.Text, default="")
+    ics_method: Mapped[str] = mapped_column(sa.String(16), default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    claimed_by: Mapped[str] = mapped_column(sa.String(64), default="")
+    claimed_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)

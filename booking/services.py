@@ -1,0 +1,361 @@
+"""Booking operations: book, cancel, reschedule, and the queries behind the slot pages.
+
+Request-free: every operation takes ``now`` and works inside the caller's
+transaction (it flushes, the request or command commits). Capacity is left to
+the ``uq_booking_place`` index; a lost race surfaces as :class:`SlotTaken`.
+"""
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from . import scheduling
+from .extensions import db
+from .models import AuditEntry, Booking, BookingStatus, Division
+from .timeutil import get_tz, local_day_bounds
+
+CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no look-alikes: 0/O, 1/I, 2/Z, 5/S, 8/B
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The booking rules of a deployment, read from configuration."""
+
+    tz: object
+    horizon_days: int = 30
+    min_notice_minutes: int = 120
+    max_active_per_person: int = 1
+    holiday_country: str = "RU"
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(
+            tz=get_tz(config["BOOKING_TIMEZONE"]),
+            horizon_days=config["BOOKING_HORIZON_DAYS"],
+            min_notice_minutes=config["BOOKING_MIN_NOTICE_MINUTES"],
+            max_active_per_person=config["BOOKING_MAX_ACTIVE_PER_PERSON"],
+            holiday_country=config["BOOKING_HOLIDAY_COUNTRY"],
+        )
+
+
+def current_policy():
+    """The policy of the application in context."""
+    return Policy.from_config(current_app.config)
+
+
+@dataclass(frozen=True)
+class SlotView:
+    """A slot with how many places are still free."""
+
+    start_dt: object
+    end_dt: object
+    capacity: int
+    available: int
+
+
+class BookingError(Exception):
+    """An operation refused for a reason the citizen should be told."""
+
+    code = "booking_error"
+
+    def __init__(self, message="", alternatives=()):
+        super().__init__(message or self.code)
+        self.alternatives = list(alternatives)
+
+
+class SlotTaken(BookingError):
+    """The slot has no free place left (possibly taken a moment ago)."""
+
+    code = "slot_taken"
+
+
+class SlotNotBookable(BookingError):
+    """The requested time is not a bookable slot of the division."""
+
+    code = "slot_not_bookable"
+
+
+class LimitReached(BookingError):
+    """The person already holds the allowed number of future bookings here."""
+
+    code = "limit_reached"
+
+
+class NotChangeable(BookingError):
+    """The booking is cancelled, past or already visited."""
+
+    code = "not_changeable"
+
+
+@dataclass
+class Actor:
+    """Who performs an operation, for the audit log."""
+
+    kind: str = "citizen"  # citizen, operator, head, admin, system
+    user: object = None
+    channel: str = "web"
+
+    @property
+    def user_id(self):
+        return self.user.id if self.user is not None else None
+
+
+@dataclass
+class CitizenDetails:
+    full_name: str
+    phone: str
+    email: str
+    topic: str
+    message: str = ""
+    account: str = ""
+    address: str = ""
+    locale: str = "ru"
+    extra: dict = field(default_factory=dict)
+
+
+def hash_token(token):
+    """The stored form of a secret token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token():
+    """A fresh secret token: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def new_code():
+    """A short booking code such as ``K7Q-4M2``."""
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+    return f"{chars[:3]}-{chars[3:]}"
+
+
+def normalise_code(code):
+    """A code as typed (any case, with or without the dash) in its stored form."""
+    raw = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    return f"{raw[:3]}-{raw[3:]}" if len(raw) == 6 else raw
+
+
+def active_divisions():
+    return db.session.scalars(sa.select(Division).where(Division.active).order_by(Division.name)).all()
+
+
+def get_division(slug, include_inactive=False):
+    query = sa.select(Division).where(Division.slug == slug)
+    if not include_inactive:
+        query = query.where(Division.active)
+    return db.session.scalar(query)
+
+
+def holding_counts(division_id, first_dt, last_dt):
+    """Places held per slot start in [first_dt, last_dt), in one grouped query."""
+    rows = db.session.execute(
+        sa.select(Booking.start_utc, sa.func.count())
+        .where(Booking.division_id == division_id,
+               Booking.start_utc >= first_dt, Booking.start_utc < last_dt,
+               Booking.status.in_(BookingStatus.HOLDING))
+        .group_by(Booking.start_utc)
+    ).all()
+    return {start: count for start, count in rows}
+
+
+def schedule_slots(division, now, policy, first_day=None, last_day=None):
+    """The bookable slots of ``division`` (free or not) within the window."""
+    window = scheduling.booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
+    lo = first_day or window.first_day
+    hi = last_day or window.last_day
+    holidays = scheduling.public_holidays(lo, hi, policy.holiday_country)
+    return scheduling.bookable_slots(division.rules, division.closures, holidays, window, policy.tz, lo, hi)
+
+
+def slot_views(division, now, policy=None, first_day=None, last_day=None, only_free=True):
+    """Bookable slots with free places, in time order."""
+    policy = policy or current_policy()
+    slots = schedule_slots(division, now, policy, first_day, last_day)
+    if not slots:
+        return []
+    counts = holding_counts(division.id, slots[0].start_dt, slots[-1].end_dt)
+    views = [SlotView(s.start_dt, s.end_dt, s.capacity, max(s.capacity - counts.get(s.start_dt, 0), 0))
+             for s in slots]
+    return [v for v in views if v.available > 0] if only_free else views
+
+
+def slot_view_at(division, start_dt, now, policy=None):
+    """The bookable slot starting at ``start_dt`` with its free places, or None."""
+    policy = policy or current_policy()
+    day = start_dt.astimezone(policy.tz).date()
+    for view in slot_views(division, now, policy, day, day, only_free=False):
+        if view.start_dt == start_dt:
+            return view
+    return None
+
+
+def free_alternatives(division, start_dt, now, policy=None):
+    """The free slots nearest to ``start_dt``, other than it."""
+    return _alternatives(division, start_dt, now, policy or current_policy(), exclude=start_dt)
+
+
+def _alternatives(division, start_dt, now, policy, exclude=None):
+    free = [v for v in slot_views(division, now, policy) if v.start_dt != exclude]
+    return scheduling.nearest(free, start_dt, count=3)
+
+
+def _bookable_slot(division, start_dt, now, policy):
+    day = start_dt.astimezone(policy.tz).date()
+    slot = scheduling.slot_at(schedule_slots(division, now, policy, day, day), start_dt)
+    if slot is None:
+        raise SlotNotBookable(alternatives=_alternatives(division, start_dt, now, policy))
+    return slot
+
+
+def _check_person_limit(division, details, now, policy, exclude_id=None):
+    if not policy.max_active_per_person:
+        return
+    query = (sa.select(sa.func.count()).select_from(Booking)
+             .where(Booking.division_id == division.id, Booking.status == BookingStatus.BOOKED,
+                    Booking.end_utc > now,
+                    sa.or_(Booking.email == details.email, Booking.phone == details.phone)))
+    if exclude_id is not None:
+        query = query.where(Booking.id != exclude_id)
+    if db.session.scalar(query) >= policy.max_active_per_person:
+        raise LimitReached()
+
+
+def _taken_places(division_id, start_dt):
+    return set(db.session.scalars(
+        sa.select(Booking.place_no).where(Booking.division_id == division_id, Booking.start_utc == start_dt,
+                                          Booking.status.in_(BookingStatus.HOLDING))))
+
+
+def _claim_place(booking, slot, flush_new=False):
+    """Give ``booking`` a free place of ``slot``; the unique index arbitrates races."""
+    taken = _taken_places(booking.division_id, slot.start_dt)
+    for place_no in range(1, slot.capacity + 1):
+        if place_no in taken:
+            continue
+        savepoint = db.session.begin_nested()
+        booking.start_utc, booking.end_utc, booking.place_no = slot.start_dt, slot.end_dt, place_no
+        if flush_new:
+            db.session.add(booking)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            savepoint.rollback()
+            continue
+        savepoint.commit()
+        return True
+    return False
+
+
+def audit(booking, actor, action, detail="", now=None):
+    """Record who did what to ``booking``."""
+    entry = AuditEntry(booking=booking, actor_kind=actor.kind, actor_id=actor.user_id,
+                       action=action, detail=detail)
+    if now is not None:
+        entry.at = now
+    db.session.add(entry)
+    return entry
+
+
+def create_booking(division, start_dt, details, now, actor=None, policy=None, consent_at=None):
+    """Book a place at ``start_dt``; returns ``(booking, manage_token)``.
+
+    Raises :class:`SlotNotBookable`, :class:`LimitReached` or :class:`SlotTaken`
+    (the last two carry the nearest free alternatives).
+    """
+    policy = policy or current_policy()
+    actor = actor or Actor()
+    slot = _bookable_slot(division, start_dt, now, policy)
+    _check_person_limit(division, details, now, policy)
+
+    token = new_token()
+    booking = Booking(
+        code=_unused_code(), division_id=division.id, full_name=details.full_name, phone=details.phone,
+        email=details.email, topic=details.topic, message=details.message, account=details.account,
+        address=details.address, locale=details.locale, consent_at=consent_at or now,
+        manage_token_hash=hash_token(token), channel=actor.channel,
+        created_by_id=actor.user_id, created_at=now, updated_at=now, status=BookingStatus.BOOKED,
+    )
+    booking.division = division
+    if not _claim_place(booking, slot, flush_new=True):
+        if booking in db.session:
+            db.session.expunge(booking)
+        raise SlotTaken(alternatives=_alternatives(division, start_dt, now, policy, exclude=start_dt))
+    audit(booking, actor, "created", detail=actor.channel, now=now)
+    return booking, token
+
+
+def _unused_code():
+    while True:
+        code = new_code()
+        if db.session.scalar(sa.select(Booking.id).where(Booking.code == code)) is None:
+            return code
+
+
+def find_booking(code, token):
+    """The booking with ``code`` whose manage token is ``token``, else None."""
+    if not code or not token:
+        return None
+    booking = db.session.scalar(sa.select(Booking).where(Booking.code == normalise_code(code)))
+    if booking is None or not hmac.compare_digest(booking.manage_token_hash, hash_token(token)):
+        return None
+    return booking
+
+
+def find_booking_by_code(code):
+    return db.session.scalar(sa.select(Booking).where(Booking.code == normalise_code(code)))
+
+
+def can_change(booking, now):
+    """Whether the citizen may still cancel or move ``booking``."""
+    return booking.status == BookingStatus.BOOKED and booking.start_utc > now
+
+
+def cancel_booking(booking, now, actor=None, reason=""):
+    """Cancel and free the place; the citizen or the division may do it."""
+    actor = actor or Actor()
+    if not can_change(booking, now):
+        raise NotChangeable()
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = "citizen" if actor.kind == "citizen" else "division"
+    booking.sequence += 1
+    booking.updated_at = now
+    audit(booking, actor, "cancelled", detail=reason, now=now)
+    db.session.flush()
+    return booking
+
+
+def reschedule_booking(booking, new_start_dt, now, actor=None, policy=None):
+    """Move ``booking`` to another bookable slot of its division."""
+    policy = policy or current_policy()
+    actor = actor or Actor()
+    if not can_change(booking, now):
+        raise NotChangeable()
+    division = booking.division
+    if new_start_dt == booking.start_utc:
+        raise SlotNotBookable(alternatives=_alternatives(division, new_start_dt, now, policy, exclude=new_start_dt))
+    slot = _bookable_slot(division, new_start_dt, now, policy)
+    old_start = booking.start_utc
+    old = (booking.start_utc, booking.end_utc, booking.place_no)
+    if not _claim_place(booking, slot):
+        booking.start_utc, booking.end_utc, booking.place_no = old
+        raise SlotTaken(alternatives=_alternatives(division, new_start_dt, now, policy, exclude=new_start_dt))
+    booking.sequence += 1
+    booking.updated_at = now
+    audit(booking, actor, "rescheduled", detail=f"{old_start.isoformat()} -> {new_start_dt.isoformat()}", now=now)
+    db.session.flush()
+    return booking
+
+
+def bookings_for_day(division, day, tz, include_cancelled=True):
+    """A division's bookings on local date ``day``, in time order."""
+    start, end = local_day_bounds(day, tz)
+    query = (sa.select(Booking).where(Booking.division_id == division.id,
+                                      Booking.start_utc >= start, Booking.start_utc < end)
+             .order_by(Booking.start_utc, Booking.place_no))
+    if not include_cancelled:
+        query = query.where(Booking.status != BookingStatus.CANCELLED)
+    return db.session.scalars(query).all()
