@@ -8,7 +8,7 @@ import os
 from flask import Flask, request, session
 
 from .config import Config
-from .extensions import babel, csrf, db, mail, migrate
+from .extensions import babel, csrf, db, login_manager, mail, migrate
 
 LANGUAGES = ("ru", "en")
 
@@ -54,6 +54,8 @@ def register_extensions(app):
     mail.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, db)
+    login_manager.init_app(app)
+    from . import auth  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
 
