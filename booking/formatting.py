@@ -1,9 +1,10 @@
 """Template filters and globals: local times in the reader's language, phones, topics."""
-from flask import request, session, url_for
+from flask import current_app, request, session, url_for
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 
 from .models import BookingStatus, Topic
+from .timeutil import get_tz
 from .validation import format_phone
 
 TOPIC_LABELS = {
@@ -44,6 +45,11 @@ def clock(dt):
     return format_time(dt, "HH:mm")
 
 
+def iso_local(dt):
+    """An instant as ISO 8601 in the booking time zone, e.g. ``2026-12-02T10:00:00+03:00``."""
+    return dt.astimezone(get_tz(current_app.config["BOOKING_TIMEZONE"])).isoformat()
+
+
 def topic_label(topic):
     return TOPIC_LABELS.get(topic, topic)
 
@@ -55,7 +61,7 @@ def status_label(status):
 def init_app(app):
     app.jinja_env.filters.update(
         long_datetime=long_datetime, long_date=long_date, day_heading=day_heading, clock=clock,
-        phone=format_phone, topic_label=topic_label, status_label=status_label,
+        phone=format_phone, iso_local=iso_local, topic_label=topic_label, status_label=status_label,
     )
 
     @app.context_processor
