@@ -3,6 +3,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from . import services
@@ -71,8 +72,6 @@ def week_of_slots(division, now, policy):
 
 
 def _lang():
-    from flask_babel import get_locale
-
     return str(get_locale() or "ru")
 
 
