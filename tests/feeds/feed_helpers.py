@@ -1,4 +1,5 @@
 """Small helpers of the calendar tests."""
+import re
 from datetime import timedelta
 
 import holidays
@@ -7,6 +8,10 @@ from helpers import MSK, slot_start
 from booking.timeutil import now_utc
 
 EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
+
+
+def agenda_path(token):
+    return f"/feeds/agenda/{token}.ics"
 
 
 def reception_day(days_ahead):
@@ -18,6 +23,21 @@ def reception_day(days_ahead):
     return day
 
 
+def reception_days(count, days_ahead=2):
+    """``count`` successive dates without a Russian holiday, from ``days_ahead`` days on."""
+    days = [reception_day(days_ahead)]
+    while len(days) < count:
+        days.append(reception_day((days[-1] - days[0]).days + days_ahead + 1))
+    return days
+
+
 def at(days_ahead, clock="10:00"):
     """The UTC instant of ``clock`` Moscow time on :func:`reception_day` ``days_ahead``."""
     return slot_start(reception_day(days_ahead), clock)
+
+
+def form_fields(html):
+    """The action and the hidden fields of the first POST form in ``html``."""
+    action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    return action, fields
