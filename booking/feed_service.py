@@ -35,6 +35,7 @@ from .timeutil import local_day_bounds, local_today
 # Part of every ETag: bump it when what the feeds write changes shape, so clients fetch again.
 FEED_FORMAT = "1"
 TOKEN_MAX_LENGTH = 128
+RECEPTION_REFRESH = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,26 @@ def agenda_feed(token, now, policy, locale="ru"):
         return ical.feed_ics(appointments, policy.tz, validators.last_modified, name, refresh)
 
     return Feed(validators=validators, filename=f"{division.slug}-agenda.ics", render=render)
+
+
+def reception_feed(division, now, policy, locale="ru", booking_url=""):
+    """The public reception hours of ``division``, from today to the end of the booking window."""
+    window = scheduling.booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
+    holidays = scheduling.public_holidays(window.first_day, window.last_day, policy.holiday_country)
+    sessions = scheduling.reception_sessions(division.rules, division.closures, holidays,
+                                             window.first_day, window.last_day, policy.tz)
+    today_start_dt = local_day_bounds(window.first_day, policy.tz)[0]
+    # Rules and closures carry no modification time: the ETag hashes the sessions themselves.
+    etag = _etag("reception", locale, window.first_day, booking_url, *_division_fingerprint(division, locale),
+                 *((s.start_dt, s.end_dt) for s in sessions))
+
+    def render():
+        organizer = organizer_email(division)
+        appointments = [ical.session_appointment(s, division, locale, booking_url, organizer) for s in sessions]
+        name = ical.texts(locale)["reception_calendar"].format(division=ical.division_name(division, locale))
+        return ical.feed_ics(appointments, policy.tz, today_start_dt, name, RECEPTION_REFRESH)
+
+    return Feed(validators=Validators(etag=etag), filename=f"{division.slug}-reception.ics", render=render)
 
 
 def booking_ics(booking, now, policy, manage_url=""):

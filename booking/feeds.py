@@ -1,4 +1,4 @@
-"""Calendar files and feeds: a booking's .ics and a head's private agenda feed.
+"""Calendar files and feeds: a booking's .ics, a head's private agenda feed, a division's reception hours.
 
 Thin views: the feed contents and their validators come from
 :mod:`booking.feed_service`. A conditional GET that matches the validators is
@@ -115,6 +115,16 @@ def agenda(token):
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@bp.get("/divisions/<slug>/reception.ics")
+def reception(slug):
+    division = services.get_division(slug)
+    if division is None:
+        abort(404)
+    booking_url = external_url("public.division", slug=division.slug)
+    feed = feed_service.reception_feed(division, now_utc(), services.current_policy(), _feed_locale(), booking_url)
+    return _feed_response(feed, "public, max-age=900")
 
 
 def _local_path(target, fallback):
