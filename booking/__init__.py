@@ -70,9 +70,10 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import api, errors, public
+    from . import api, errors, feeds, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)

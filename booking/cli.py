@@ -1,11 +1,14 @@
-"""``flask`` commands: database set-up and demo data."""
+"""``flask`` commands: database set-up, demo data and the private feed links."""
 from datetime import time
 
 import click
 import sqlalchemy as sa
 
+from . import feed_service, feeds, services
+from .database import write_intent
 from .extensions import db
 from .models import Division, ReceptionRule
+from .timeutil import now_utc
 
 DEMO_DIVISIONS = [
     {
@@ -100,3 +103,28 @@ def init_app(app):
         added = seed_demo_divisions()
         db.session.commit()
         click.echo(f"Demo data: {added} division(s) added.")
+
+    @app.cli.command("feed-url")
+    @click.argument("slug")
+    @click.option("--rotate", is_flag=True, help="Replace the link; the previous one stops working at once.")
+    def feed_url(slug, rotate):
+        """Print the private agenda feed URL of division SLUG, creating it when there is none."""
+        with write_intent():
+            division = services.get_division(slug, include_inactive=True)
+            if division is None:
+                raise click.ClickException(f"No division with the slug {slug!r}.")
+            if rotate:
+                token, created = feed_service.rotate_feed_token(division, now_utc()), True
+            else:
+                token, created = feed_service.ensure_feed_token(division, now_utc())
+            if token is None:
+                raise click.ClickException("The current link cannot be shown: SECRET_KEY changed since it was "
+                                           "made. Run again with --rotate to replace it.")
+            db.session.commit()
+        if rotate:
+            click.echo("A new link was made; the previous one no longer works.", err=True)
+        elif created:
+            click.echo("A link was made.", err=True)
+        url = feeds.agenda_feed_url(token)
+        click.echo(url)
+        click.echo(feeds.webcal(url))

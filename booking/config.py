@@ -40,6 +40,11 @@ class Config:
         self.PHONE_DEFAULT_REGION = "RU"
         self.HOTLINE_PHONE = os.environ.get("HOTLINE_PHONE", "+7 495 000-00-00")
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+        # Calendar feeds: how far back the agenda feed reaches, how long it keeps cancelled
+        # appointments (so subscribed clients learn of the cancellation), how often clients refresh.
+        self.FEED_PAST_WEEKS = _env_int("FEED_PAST_WEEKS", 4)
+        self.FEED_KEEP_CANCELLED_DAYS = _env_int("FEED_KEEP_CANCELLED_DAYS", 30)
+        self.FEED_REFRESH_MINUTES = _env_int("FEED_REFRESH_MINUTES", 15)
 
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
         self.MAIL_PORT = _env_int("MAIL_PORT", 25)

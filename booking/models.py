@@ -259,13 +259,18 @@ class AuditEntry(db.Model):
 
 
 class FeedToken(db.Model):
-    """The secret of a division's private agenda feed; only its hash is kept."""
+    """The secret of a division's private agenda feed; only its hash is kept.
+
+    The token is an HMAC of ``nonce`` under the application's SECRET_KEY, so the
+    application can show the link again while the database alone cannot.
+    """
 
     __tablename__ = "feed_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), unique=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
 
     division = relationship("Division")

@@ -22,6 +22,14 @@ class Slot:
     capacity: int
 
 
+@dataclass(frozen=True, order=True)
+class Session:
+    """One reception session: a continuous stretch of a day on which a division receives."""
+
+    start_dt: datetime  # aware, UTC
+    end_dt: datetime  # aware, UTC
+
+
 @dataclass(frozen=True)
 class Window:
     """The instants a citizen may book: from ``earliest_dt`` to the end of ``last_day``."""
@@ -107,6 +115,32 @@ def generate_slots(rules, closures, holidays, first_day, last_day, tz):
                     by_start[slot.start_dt] = slot
         day += timedelta(days=1)
     return sorted(by_start.values())
+
+
+def reception_sessions(rules, closures, holidays, first_day, last_day, tz):
+    """The sessions from ``first_day`` to ``last_day`` (local dates, inclusive), sorted.
+
+    Holidays, transferred days off and closures have none; rules whose hours
+    overlap or touch on one day make a single session.
+    """
+    sessions = []
+    day = first_day
+    while day <= last_day:
+        if day not in holidays and not _closed(day, closures):
+            sessions.extend(_day_sessions(day, rules, tz))
+        day += timedelta(days=1)
+    return sessions
+
+
+def _day_sessions(day, rules, tz):
+    hours = sorted((r.start_time, r.end_time) for r in rules if _rule_applies(r, day))
+    merged = []
+    for start, end in hours:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [Session(local_to_utc(day, start, tz), local_to_utc(day, end, tz)) for start, end in merged]
 
 
 def booking_window(now, tz, horizon_days, min_notice_minutes):

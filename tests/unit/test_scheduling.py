@@ -172,7 +172,7 @@ def test_pure_modules_import_neither_flask_nor_the_database():
     import pathlib
 
     root = pathlib.Path(scheduling.__file__).parent
-    for name in ("scheduling.py", "timeutil.py"):
+    for name in ("scheduling.py", "timeutil.py", "ical.py"):
         tree = ast.parse((root / name).read_text())
         imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                     for alias in node.names}
@@ -181,3 +181,38 @@ def test_pure_modules_import_neither_flask_nor_the_database():
         relative = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
         assert not imported & {"flask", "sqlalchemy", "flask_sqlalchemy"}, name
         assert not relative & {"models", "extensions", "services"}, name
+
+
+def sessions(rules, first, last, closures=(), holidays=frozenset()):
+    return scheduling.reception_sessions(rules, closures, holidays, first, last, MSK)
+
+
+def msk(day, hours, minutes=0):
+    return datetime.combine(day, time(hours, minutes), tzinfo=MSK).astimezone(UTC)
+
+
+MONDAY_2027 = date(2027, 3, 1)
+
+
+def test_one_session_per_rule_and_day_in_utc():
+    found = sessions([Rule(0), Rule(2, time(14), time(17))], MONDAY_2027, MONDAY_2027 + timedelta(days=6))
+    assert [(s.start_dt, s.end_dt) for s in found] == [
+        (msk(MONDAY_2027, 10), msk(MONDAY_2027, 13)),
+        (msk(MONDAY_2027 + timedelta(days=2), 14), msk(MONDAY_2027 + timedelta(days=2), 17)),
+    ]
+    assert found[0].start_dt.hour == 7  # 10:00 in Moscow
+
+
+def test_overlapping_rules_make_one_session_and_separate_ones_stay_apart():
+    rules = [Rule(0, time(10), time(12)), Rule(0, time(11), time(13)), Rule(0, time(15), time(16))]
+    found = sessions(rules, MONDAY_2027, MONDAY_2027)
+    assert [(s.start_dt, s.end_dt) for s in found] == [(msk(MONDAY_2027, 10), msk(MONDAY_2027, 13)),
+                                                       (msk(MONDAY_2027, 15), msk(MONDAY_2027, 16))]
+
+
+def test_holidays_closures_and_rule_validity_leave_days_out():
+    rules = [Rule(d) for d in range(5)] + [Rule(5, time(10), time(12), valid_until=MONDAY_2027)]
+    friday = MONDAY_2027 + timedelta(days=4)
+    found = sessions(rules, MONDAY_2027, MONDAY_2027 + timedelta(days=5),
+                     closures=[Closure(MONDAY_2027, MONDAY_2027)], holidays=frozenset({friday}))
+    assert [s.start_dt.astimezone(MSK).date().weekday() for s in found] == [1, 2, 3]

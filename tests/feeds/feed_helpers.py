@@ -1,0 +1,43 @@
+"""Small helpers of the calendar tests."""
+import re
+from datetime import timedelta
+
+import holidays
+
+from helpers import MSK, slot_start
+from booking.timeutil import now_utc
+
+EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
+
+
+def agenda_path(token):
+    return f"/feeds/agenda/{token}.ics"
+
+
+def reception_day(days_ahead):
+    """The first local date at least ``days_ahead`` days from today that is no Russian holiday."""
+    day = now_utc().astimezone(MSK).date() + timedelta(days=days_ahead)
+    ru = holidays.country_holidays("RU", years=[day.year - 1, day.year, day.year + 1])
+    while day in ru:
+        day += timedelta(days=1)
+    return day
+
+
+def reception_days(count, days_ahead=2):
+    """``count`` successive dates without a Russian holiday, from ``days_ahead`` days on."""
+    days = [reception_day(days_ahead)]
+    while len(days) < count:
+        days.append(reception_day((days[-1] - days[0]).days + days_ahead + 1))
+    return days
+
+
+def at(days_ahead, clock="10:00"):
+    """The UTC instant of ``clock`` Moscow time on :func:`reception_day` ``days_ahead``."""
+    return slot_start(reception_day(days_ahead), clock)
+
+
+def form_fields(html):
+    """The action and the hidden fields of the first POST form in ``html``."""
+    action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    return action, fields
