@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run test install install-dev clean
+.PHONY: run test test-sqlite test-postgres install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,14 @@ run: install
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-## make test: the whole test suite
-test: install-dev
-	$(BIN)/python -m pytest
+## make test: the whole test suite on SQLite, then again on a throwaway PostgreSQL (tests/pg.py)
+test: test-sqlite test-postgres
+
+test-sqlite: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install-dev
+	$(BIN)/python tests/pg.py $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
