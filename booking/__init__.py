@@ -10,17 +10,19 @@ from flask import Flask, request, session
 from .config import Config
 from .extensions import babel, csrf, db, login_manager, mail, migrate
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MIGRATIONS = os.path.join(ROOT, "migrations")
+
 LANGUAGES = ("ru", "en")
 
 
 def create_app(test_config=None):
     """Build the application: defaults, instance/config.py, FLASK_* env, then ``test_config``."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(
         __name__,
-        instance_path=os.path.join(root, "instance"),
+        instance_path=os.path.join(ROOT, "instance"),
         instance_relative_config=True,
-        template_folder=os.path.join(root, "templates"),
+        template_folder=os.path.join(ROOT, "templates"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(Config(app.instance_path).as_dict())
@@ -53,7 +55,8 @@ def register_extensions(app):
         configure_engine(db.engine)
     mail.init_app(app)
     csrf.init_app(app)
-    migrate.init_app(app, db)
+    # Batch mode lets the same migrations alter tables on SQLite, which has little ALTER TABLE.
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     from . import auth  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,

@@ -4,6 +4,7 @@ from datetime import time
 import click
 import sqlalchemy as sa
 
+from .database import schema_differences, upgrade_database
 from .extensions import db
 from .models import Division, ReceptionRule
 
@@ -85,18 +86,25 @@ def seed_demo_divisions():
 def init_app(app):
     @app.cli.command("init-db")
     def init_db():
-        """Create the tables that do not exist yet (keeps existing data)."""
-        db.create_all()
+        """Create or upgrade the schema with the migrations (same as `db upgrade`; keeps data)."""
+        if upgrade_database(db):
+            click.echo("The database had tables but no migration history: marked as the initial schema.")
+            differences = schema_differences(db)
+            if differences:
+                click.echo("Warning: it still differs from the models: "
+                           + "; ".join(str(d) for d in differences[:5]), err=True)
         click.echo("Database ready.")
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only when the database has no division at all.")
     def seed_demo(if_empty):
         """Add four demo divisions with three reception days each (idempotent)."""
-        db.create_all()
+        if not sa.inspect(db.engine).has_table("division"):
+            upgrade_database(db)
         if if_empty and db.session.scalar(sa.select(Division.id).limit(1)) is not None:
             click.echo("Demo data: the database already has divisions.")
             return
         added = seed_demo_divisions()
         db.session.commit()
         click.echo(f"Demo data: {added} division(s) added.")
+

@@ -4,6 +4,9 @@ SQLite gets WAL mode, foreign keys and a busy timeout. A transaction that is
 going to write starts with ``BEGIN IMMEDIATE``, so it waits for the write
 lock up front instead of failing half-way when another process wrote first;
 read-only transactions keep a plain ``BEGIN`` and never block anybody.
+
+The schema is made and changed by the migrations in ``migrations/`` only
+(:func:`upgrade_database`); ``create_all`` is left to the tests.
 """
 import contextlib
 import contextvars
@@ -54,3 +57,38 @@ def configure_engine(engine):
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+# The revision whose schema ``db.create_all()`` made before there were migrations.
+BASELINE_REVISION = "47caad23754f"
+
+
+def made_before_migrations(connection):
+    """Whether the database has the application's tables but no migration history (made by ``create_all``)."""
+    tables = set(sa.inspect(connection).get_table_names())
+    return "alembic_version" not in tables and "division" in tables
+
+
+def upgrade_database(db):
+    """Bring the schema to the newest migration; returns True when the database had no history yet.
+
+    ``migrations/env.py`` stamps a database made by ``create_all`` with
+    :data:`BASELINE_REVISION` first, so its data stays and only later
+    migrations run (``flask db upgrade`` does the same).
+    """
+    import flask_migrate
+
+    with db.engine.connect() as connection:
+        unversioned = made_before_migrations(connection)
+    flask_migrate.upgrade()
+    return unversioned
+
+
+def schema_differences(db):
+    """How the database's schema differs from the models, as Alembic's autogenerate sees it."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
