@@ -1,9 +1,15 @@
-"""Engine set-up that makes SQLite behave well with several server processes.
+"""Engine set-up that makes SQLite and PostgreSQL behave well with several server processes.
 
 SQLite gets WAL mode, foreign keys and a busy timeout. A transaction that is
 going to write starts with ``BEGIN IMMEDIATE``, so it waits for the write
 lock up front instead of failing half-way when another process wrote first;
 read-only transactions keep a plain ``BEGIN`` and never block anybody.
+
+On both databases waiting is bounded: a connection or a lock that does not
+come within the configured time raises ``OperationalError``, which the error
+handlers answer with 503, instead of holding a worker until it is killed.
+SQL parameters (personal data, token hashes) are kept out of error messages
+and therefore out of logs.
 
 The schema is made and changed by the migrations in ``migrations/`` only
 (:func:`upgrade_database`); ``create_all`` is left to the tests.
@@ -15,7 +21,22 @@ import sqlalchemy as sa
 
 _write_intent = contextvars.ContextVar("write_intent", default=False)
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def engine_options(config):
+    """SQLAlchemy engine options for ``config``: the defaults below, then SQLALCHEMY_ENGINE_OPTIONS."""
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    options = {"pool_pre_ping": True, "hide_parameters": not config.get("DEBUG")}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {
+            "connect_timeout": config.get("DATABASE_CONNECT_TIMEOUT", 5),
+            "options": f"-c lock_timeout={int(config.get('DATABASE_LOCK_TIMEOUT_MS', 10_000))}",
+        }
+    custom = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if "connect_args" in custom and "connect_args" in options:
+        custom["connect_args"] = {**options["connect_args"], **custom["connect_args"]}
+    return {**options, **custom}
 
 
 def set_write_intent(value=True):
@@ -37,17 +58,18 @@ def write_intent():
         _write_intent.reset(token)
 
 
-def configure_engine(engine):
+def configure_engine(engine, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS):
     """Install the SQLite pragmas and transaction handling on ``engine``."""
     if engine.dialect.name != "sqlite":
         return
+    busy_timeout_ms = int(busy_timeout_ms)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not the driver, issue BEGIN, so savepoints work.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
             cursor.execute("PRAGMA journal_mode = WAL")
