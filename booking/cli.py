@@ -1,12 +1,15 @@
-"""``flask`` commands: database set-up and demo data."""
-from datetime import time
+"""``flask`` commands: database set-up, demo data and the personal data retention."""
+from datetime import time, timedelta
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 
-from .database import schema_differences, upgrade_database
+from . import retention
+from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
 from .models import Division, ReceptionRule
+from .timeutil import now_utc
 
 DEMO_DIVISIONS = [
     {
@@ -108,3 +111,15 @@ def init_app(app):
         db.session.commit()
         click.echo(f"Demo data: {added} division(s) added.")
 
+    @app.cli.command("purge-personal-data")
+    @click.option("--older-than", "days", type=click.IntRange(min=0), default=None, metavar="DAYS",
+                  help="Bookings whose visit ended more than DAYS ago (default: RETENTION_DAYS).")
+    def purge_personal_data(days):
+        """Blank the personal data of old bookings, keeping division, day, topic and status."""
+        if days is None:
+            days = current_app.config["RETENTION_DAYS"]
+        now = now_utc()
+        with write_intent():
+            count = retention.purge_personal_data(now - timedelta(days=days), now)
+            db.session.commit()
+        click.echo(f"Personal data removed from {count} booking(s) whose visit ended more than {days} days ago.")

@@ -4,7 +4,7 @@
 ``FLASK_*`` environment variable (``app.config.from_prefixed_env()``). The
 conventional names (``DATABASE_URL``, ``SECRET_KEY``, ``BOOKING_TIMEZONE``,
 ``MAIL_*``) are read here without a prefix, and so are the settings of a
-deployment (``PROXY_FIX_*``, ``RATELIMIT_*``...).
+deployment (``PROXY_FIX_*``, ``RATELIMIT_*``, ``RETENTION_DAYS``...).
 
 A production instance refuses to start without its own ``SECRET_KEY``; debug
 and demo mode (``DEMO_MODE=1``, what ``make run`` uses) get a random key kept
@@ -99,6 +99,9 @@ class Config:
         self.BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute;60 per hour")
         self.API_BOOKING_RATE_LIMIT = os.environ.get("API_BOOKING_RATE_LIMIT", "60 per minute;1000 per hour")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+        # Personal data of bookings whose visit ended longer ago than this is blanked.
+        self.RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)
         self.BABEL_DEFAULT_LOCALE = "ru"
         self.BABEL_DEFAULT_TIMEZONE = self.BOOKING_TIMEZONE
         self.LANGUAGES = ["ru", "en"]
