@@ -3,10 +3,10 @@
 - Every response forbids inline scripts and styles (Content-Security-Policy),
   framing and MIME sniffing, and sends a Referer only to this site.
 - A response to a request that carries a secret (a ``token`` in the address
-  or the URL rule, an ``Authorization`` header, or a view marked
-  :func:`private`), and any answer to a form or API submission, is never
-  stored by a cache and sends no Referer at all, so a manage link cannot leak
-  to another site.
+  or the URL rule, an ``Authorization`` header, a logged-in staff session, or a
+  view marked :func:`private` / a blueprint with ``bp.before_request(mark_private)``),
+  and any answer to a form or API submission, is never stored by a cache and
+  sends no Referer at all, so a manage link cannot leak to another site.
 - Abuse limits per client address: :func:`limit_booking` and
   :func:`limit_api_booking` guard booking creation, :func:`limit_login` is for
   the staff login form (``@bp.route(...)`` then ``@limit_login`` on the view).
@@ -18,7 +18,7 @@ import logging
 import re
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import limiter
@@ -64,15 +64,27 @@ def _install_proxy_fix(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{part}": n for part, n in counts.items()})
 
 
+_PRIVATE = "priyom.private_response"
+
+
+def mark_private():
+    """Treat the current response as personal: no caching, no Referer (usable as ``before_request``)."""
+    request.environ[_PRIVATE] = True
+
+
 def private(view):
-    """Mark a view whose response is personal even without a token in its address: no caching, no Referer."""
+    """Mark a view whose response is personal even without a token in its address."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        g.private_response = True
+        mark_private()
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def _staff_session():
+    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies and "_user_id" in session
 
 
 def carries_secret():
@@ -82,7 +94,8 @@ def carries_secret():
         or any("token" in name for name in request.args)
         or any("token" in name for name in (request.view_args or {}))
         or "Authorization" in request.headers
-        or g.get("private_response")
+        or request.environ.get(_PRIVATE)
+        or _staff_session()
     )
 
 

@@ -150,8 +150,7 @@ def main(argv):
             return 1
         print(f"pg.py: {message}: the PostgreSQL run is SKIPPED.", file=sys.stderr)
         return 0
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _raise_on_signal)
+    previous = {signum: signal.signal(signum, _raise_on_signal) for signum in (signal.SIGTERM, signal.SIGHUP)}
     cluster = Cluster(bindir)
     child = None
     try:
@@ -174,6 +173,8 @@ def main(argv):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=30)
         cluster.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

@@ -224,3 +224,19 @@ def test_request_and_server_loggers_never_print_a_token(app, caplog):
             logging.getLogger(name).info('"GET /bookings/K7Q-4M2?token=%s HTTP/1.1" 200 -', token)
     assert len(caplog.records) == 3
     assert token not in caplog.text
+
+
+def test_pages_of_a_logged_in_member_of_staff_or_marked_private_are_never_stored(app):
+    from booking.security import mark_private, private
+
+    app.add_url_rule("/private-for-test", "private_view", private(lambda: "personal"))
+    app.add_url_rule("/marked-for-test", "marked_view", lambda: mark_private() or "personal")
+    client = app.test_client()
+    for url in ("/private-for-test", "/marked-for-test"):
+        assert client.get(url).headers["Cache-Control"] == "no-store"
+    assert "Cache-Control" not in client.get("/").headers
+    with client.session_transaction() as staff_session:
+        staff_session["_user_id"] = "1"
+    response = client.get("/")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
