@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run test install install-dev clean
+.PHONY: run serve test test-sqlite test-postgres install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +23,26 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## make run: install, create the database with demo data when empty, serve on 127.0.0.1:$(PORT)
+## (demo mode: without SECRET_KEY a random key is kept in instance/secret_key)
 run: install
-	$(FLASK) init-db
-	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	DEMO_MODE=1 $(FLASK) init-db
+	DEMO_MODE=1 $(FLASK) seed-demo --if-empty
+	DEMO_MODE=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-## make test: the whole test suite
-test: install-dev
-	$(BIN)/python -m pytest
+## make serve: production server, gunicorn.conf.py (PORT, default 8000; WEB_CONCURRENCY workers);
+## needs SECRET_KEY, and DATABASE_URL for PostgreSQL
+serve: install
+	$(FLASK) init-db
+	$(BIN)/gunicorn --config gunicorn.conf.py app:app
+
+## make test: the whole test suite on SQLite, then again on a throwaway PostgreSQL (tests/pg.py)
+test: test-sqlite test-postgres
+
+test-sqlite: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install-dev
+	$(BIN)/python tests/pg.py $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

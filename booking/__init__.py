@@ -1,26 +1,29 @@
 """Priyom: reception booking for the heads of a utility's divisions.
 
 ``create_app`` wires configuration, extensions, blueprints, commands and
-template helpers, in that order.
+template helpers, in that order. It refuses to build a production
+application without a real ``SECRET_KEY`` (see ``config.settle_secret_key``).
 """
 import os
 
 from flask import Flask, request, session
 
-from .config import Config
-from .extensions import babel, csrf, db, login_manager, mail, migrate
+from .config import Config, settle_secret_key
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MIGRATIONS = os.path.join(ROOT, "migrations")
 
 LANGUAGES = ("ru", "en")
 
 
 def create_app(test_config=None):
     """Build the application: defaults, instance/config.py, FLASK_* env, then ``test_config``."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(
         __name__,
-        instance_path=os.path.join(root, "instance"),
+        instance_path=os.path.join(ROOT, "instance"),
         instance_relative_config=True,
-        template_folder=os.path.join(root, "templates"),
+        template_folder=os.path.join(ROOT, "templates"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(Config(app.instance_path).as_dict())
@@ -28,6 +31,7 @@ def create_app(test_config=None):
     app.config.from_prefixed_env()
     if test_config is not None:
         app.config.from_mapping(test_config)
+    settle_secret_key(app.config, app.instance_path, app.debug)
 
     app.json.ensure_ascii = False
     register_extensions(app)
@@ -46,14 +50,19 @@ def select_locale():
 
 
 def register_extensions(app):
-    from .database import configure_engine, set_write_intent
+    from . import security
+    from .database import configure_engine, engine_options, set_write_intent
 
+    security.init_app(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"])
     mail.init_app(app)
     csrf.init_app(app)
-    migrate.init_app(app, db)
+    # Batch mode lets the same migrations alter tables on SQLite, which has little ALTER TABLE.
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
+    limiter.init_app(app)
     login_manager.init_app(app)
     from . import auth  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,
@@ -70,10 +79,11 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import api, errors, feeds, public
+    from . import api, errors, feeds, health, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)

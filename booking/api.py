@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from . import services, validation
 from .extensions import db
 from .openapi import openapi_document
+from .security import limit_api_booking
 from .timeutil import now_utc, parse_iso_date, parse_iso_datetime
 
 bp = Blueprint("api", __name__)
@@ -182,6 +183,7 @@ def division_slots(slug):
 
 
 @bp.post("/bookings")
+@limit_api_booking
 def create_booking():
     clean = _parse_booking_payload(_json_object())
     division = services.get_division(clean["division"])

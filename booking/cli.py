@@ -1,11 +1,12 @@
-"""``flask`` commands: database set-up, demo data and the private feed links."""
-from datetime import time
+"""``flask`` commands: database set-up, demo data, private feed links and personal data retention."""
+from datetime import time, timedelta
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 
-from . import feed_service, feeds, services
-from .database import write_intent
+from . import feed_service, feeds, retention, services
+from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
 from .models import Division, ReceptionRule
 from .timeutil import now_utc
@@ -88,15 +89,21 @@ def seed_demo_divisions():
 def init_app(app):
     @app.cli.command("init-db")
     def init_db():
-        """Create the tables that do not exist yet (keeps existing data)."""
-        db.create_all()
+        """Create or upgrade the schema with the migrations (same as `db upgrade`; keeps data)."""
+        if upgrade_database(db):
+            click.echo("The database had tables but no migration history: marked as the initial schema.")
+            differences = schema_differences(db)
+            if differences:
+                click.echo("Warning: it still differs from the models: "
+                           + "; ".join(str(d) for d in differences[:5]), err=True)
         click.echo("Database ready.")
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only when the database has no division at all.")
     def seed_demo(if_empty):
         """Add four demo divisions with three reception days each (idempotent)."""
-        db.create_all()
+        if not sa.inspect(db.engine).has_table("division"):
+            upgrade_database(db)
         if if_empty and db.session.scalar(sa.select(Division.id).limit(1)) is not None:
             click.echo("Demo data: the database already has divisions.")
             return
@@ -128,3 +135,16 @@ def init_app(app):
         url = feeds.agenda_feed_url(token)
         click.echo(url)
         click.echo(feeds.webcal(url))
+
+    @app.cli.command("purge-personal-data")
+    @click.option("--older-than", "days", type=click.IntRange(min=0), default=None, metavar="DAYS",
+                  help="Bookings whose visit ended more than DAYS ago (default: RETENTION_DAYS).")
+    def purge_personal_data(days):
+        """Blank the personal data of old bookings, keeping division, day, topic and status."""
+        if days is None:
+            days = current_app.config["RETENTION_DAYS"]
+        now = now_utc()
+        with write_intent():
+            count = retention.purge_personal_data(now - timedelta(days=days), now)
+            db.session.commit()
+        click.echo(f"Personal data removed from {count} booking(s) whose visit ended more than {days} days ago.")

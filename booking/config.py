@@ -3,11 +3,19 @@
 ``create_app`` layers these defaults, ``instance/config.py`` and finally any
 ``FLASK_*`` environment variable (``app.config.from_prefixed_env()``). The
 conventional names (``DATABASE_URL``, ``SECRET_KEY``, ``BOOKING_TIMEZONE``,
-``MAIL_*``) are read here without a prefix.
+``MAIL_*``) are read here without a prefix, and so are the settings of a
+deployment (``PROXY_FIX_*``, ``RATELIMIT_*``, ``RETENTION_DAYS``...).
+
+A production instance refuses to start without its own ``SECRET_KEY``; debug
+and demo mode (``DEMO_MODE=1``, what ``make run`` uses) get a random key kept
+in ``instance/secret_key`` instead.
 """
 import os
+import secrets
+import tempfile
 
 DEV_SECRET_KEY = "dev-only-insecure-key"
+SECRET_KEY_MIN_LENGTH = 32
 
 
 def _env_bool(name, default):
@@ -22,6 +30,14 @@ def _env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def _env_list(name):
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to set."""
+
+
 class Config:
     """Defaults, each overridable from the environment or instance/config.py."""
 
@@ -29,7 +45,11 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
         default_db = "sqlite:///" + os.path.join(instance_path, "priyom.sqlite3")
         self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(os.environ.get("DATABASE_URL", default_db))
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Merged over the defaults of database.engine_options().
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        # A database that does not answer within these limits gets a 503, not a hung worker.
+        self.DATABASE_CONNECT_TIMEOUT = _env_int("DATABASE_CONNECT_TIMEOUT", 5)
+        self.DATABASE_LOCK_TIMEOUT_MS = _env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000)
 
         self.BOOKING_TIMEZONE = os.environ.get("BOOKING_TIMEZONE", "Europe/Moscow")
         self.BOOKING_HORIZON_DAYS = _env_int("BOOKING_HORIZON_DAYS", 30)
@@ -59,12 +79,79 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = _env_bool("REMEMBER_COOKIE_SECURE", False)
+        # Served to browsers over https (by the reverse proxy): secure cookies, https links, HSTS.
+        self.BEHIND_HTTPS = _env_bool("BEHIND_HTTPS", False)
+        # Pages whose address carries a manage token send no Referer, so the CSRF check cannot
+        # demand one on https; the CSRF token and SameSite cookies still protect every form.
+        self.WTF_CSRF_SSL_STRICT = False
+        # Number of trusted proxies setting each X-Forwarded-* header; 0 ignores the header.
+        self.PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+        self.PROXY_FIX_X_PROTO = _env_int("PROXY_FIX_X_PROTO", 0)
+        self.PROXY_FIX_X_HOST = _env_int("PROXY_FIX_X_HOST", 0)
+        self.PROXY_FIX_X_PORT = _env_int("PROXY_FIX_X_PORT", 0)
+        self.PROXY_FIX_X_PREFIX = _env_int("PROXY_FIX_X_PREFIX", 0)
+        self.DEMO_MODE = _env_bool("DEMO_MODE", False)
+
+        # Abuse limits per client address (Flask-Limiter syntax). Memory storage counts per
+        # process; several processes or machines share counts through e.g. redis://host:6379.
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_EXEMPT_IPS = _env_list("RATELIMIT_EXEMPT_IPS")
+        self.BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute;60 per hour")
+        self.API_BOOKING_RATE_LIMIT = os.environ.get("API_BOOKING_RATE_LIMIT", "60 per minute;1000 per hour")
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+        # Personal data of bookings whose visit ended longer ago than this is blanked.
+        self.RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)
         self.BABEL_DEFAULT_LOCALE = "ru"
         self.BABEL_DEFAULT_TIMEZONE = self.BOOKING_TIMEZONE
         self.LANGUAGES = ["ru", "en"]
 
     def as_dict(self):
         return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def settle_secret_key(config, instance_path, debug):
+    """Refuse a missing or weak ``SECRET_KEY`` in production; give debug and demo mode a kept random one."""
+    key = config.get("SECRET_KEY")
+    relaxed = debug or config.get("TESTING") or config.get("DEMO_MODE")
+    if key and key != DEV_SECRET_KEY:
+        if len(key) < SECRET_KEY_MIN_LENGTH and not relaxed:
+            raise ConfigurationError(
+                f"SECRET_KEY is too short: use at least {SECRET_KEY_MIN_LENGTH} random characters, e.g. "
+                "the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        return
+    if config.get("TESTING"):
+        return
+    if relaxed:
+        config["SECRET_KEY"] = instance_secret_key(instance_path)
+        return
+    raise ConfigurationError(
+        "SECRET_KEY is not set. Set it in the environment to a long random value, e.g. "
+        "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))'), and keep it the same "
+        "on every server; or set DEMO_MODE=1 for a demonstration instance.")
+
+
+def instance_secret_key(instance_path):
+    """The random key kept in ``instance/secret_key``, created on first use (safe with several processes)."""
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, path)  # atomic: the first process wins, the others read its key
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    with open(path, encoding="ascii") as fh:
+        return fh.read().strip()
 
 
 def _normalise_db_url(url):

@@ -1,9 +1,18 @@
-"""Engine set-up that makes SQLite behave well with several server processes.
+"""Engine set-up that makes SQLite and PostgreSQL behave well with several server processes.
 
 SQLite gets WAL mode, foreign keys and a busy timeout. A transaction that is
 going to write starts with ``BEGIN IMMEDIATE``, so it waits for the write
 lock up front instead of failing half-way when another process wrote first;
 read-only transactions keep a plain ``BEGIN`` and never block anybody.
+
+On both databases waiting is bounded: a connection or a lock that does not
+come within the configured time raises ``OperationalError``, which the error
+handlers answer with 503, instead of holding a worker until it is killed.
+SQL parameters (personal data, token hashes) are kept out of error messages
+and therefore out of logs.
+
+The schema is made and changed by the migrations in ``migrations/`` only
+(:func:`upgrade_database`); ``create_all`` is left to the tests.
 """
 import contextlib
 import contextvars
@@ -12,7 +21,22 @@ import sqlalchemy as sa
 
 _write_intent = contextvars.ContextVar("write_intent", default=False)
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def engine_options(config):
+    """SQLAlchemy engine options for ``config``: the defaults below, then SQLALCHEMY_ENGINE_OPTIONS."""
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    options = {"pool_pre_ping": True, "hide_parameters": not config.get("DEBUG")}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {
+            "connect_timeout": config.get("DATABASE_CONNECT_TIMEOUT", 5),
+            "options": f"-c lock_timeout={int(config.get('DATABASE_LOCK_TIMEOUT_MS', 10_000))}",
+        }
+    custom = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if "connect_args" in custom and "connect_args" in options:
+        custom["connect_args"] = {**options["connect_args"], **custom["connect_args"]}
+    return {**options, **custom}
 
 
 def set_write_intent(value=True):
@@ -34,17 +58,18 @@ def write_intent():
         _write_intent.reset(token)
 
 
-def configure_engine(engine):
+def configure_engine(engine, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS):
     """Install the SQLite pragmas and transaction handling on ``engine``."""
     if engine.dialect.name != "sqlite":
         return
+    busy_timeout_ms = int(busy_timeout_ms)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not the driver, issue BEGIN, so savepoints work.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
             cursor.execute("PRAGMA journal_mode = WAL")
@@ -54,3 +79,38 @@ def configure_engine(engine):
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+# The revision whose schema ``db.create_all()`` made before there were migrations.
+BASELINE_REVISION = "47caad23754f"
+
+
+def made_before_migrations(connection):
+    """Whether the database has the application's tables but no migration history (made by ``create_all``)."""
+    tables = set(sa.inspect(connection).get_table_names())
+    return "alembic_version" not in tables and "division" in tables
+
+
+def upgrade_database(db):
+    """Bring the schema to the newest migration; returns True when the database had no history yet.
+
+    ``migrations/env.py`` stamps a database made by ``create_all`` with
+    :data:`BASELINE_REVISION` first, so its data stays and only later
+    migrations run (``flask db upgrade`` does the same).
+    """
+    import flask_migrate
+
+    with db.engine.connect() as connection:
+        unversioned = made_before_migrations(connection)
+    flask_migrate.upgrade()
+    return unversioned
+
+
+def schema_differences(db):
+    """How the database's schema differs from the models, as Alembic's autogenerate sees it."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)

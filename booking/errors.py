@@ -1,9 +1,16 @@
-"""Error pages for the site and JSON errors for ``/api``: never a stack trace."""
+"""Error pages for the site and JSON errors for ``/api``: never a stack trace.
+
+A database that cannot be reached, is locked longer than the configured
+timeout or has no free connection gives 503 with ``Retry-After``; the
+request's transaction is rolled back, so nothing half-written remains.
+"""
 import logging
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError
+from markupsafe import escape
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .extensions import db
@@ -39,8 +46,22 @@ def render_error(exc):
                  500: "internal_error", 503: "unavailable"}
         response = jsonify({"error": codes.get(status, "error"), "message": message})
     else:
-        response = render_template("error.html", status=status, message=message)
-    return response, status
+        try:
+            response = render_template("error.html", status=status, message=message)
+        except Exception:  # the page itself may need what just failed (e.g. the database)
+            log.exception("error page could not be rendered")
+            response = (f"<!doctype html><meta charset=utf-8><title>{status}</title>"
+                        f"<h1>{escape(message)}</h1>")
+    return response, status, _error_headers(exc, status)
+
+
+def _error_headers(exc, status):
+    headers = {}
+    if status == 503:
+        headers["Retry-After"] = "30"
+    if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    return headers
 
 
 def _rollback_quietly():
@@ -56,8 +77,12 @@ def init_app(app):
         return render_error(exc)
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
     def _database_unavailable(exc):
-        log.error("database unavailable: %s", exc.__class__.__name__)
+        original = getattr(exc, "orig", None)
+        log.error("database unavailable: %s (%s)", exc.__class__.__name__,
+                  original.__class__.__name__ if original is not None else "-")
         _rollback_quietly()
         return render_error(ServiceUnavailable())
 

@@ -52,6 +52,8 @@ class CitizenForm(FlaskForm):
 
 class BookingForm(CitizenForm):
     start = HiddenField(validators=[DataRequired()])
+    # A honeypot: hidden from people (CSS, aria-hidden) but filled in by form-filling bots.
+    website = StringField(_l("Leave this field empty"))
     consent = BooleanField(_l("I agree to the processing of my personal data for this appointment"),
                            validators=[DataRequired(message=_l("Consent is needed to book an appointment."))])
     submit = SubmitField(_l("Book the appointment"))

@@ -7,6 +7,13 @@ def _error(description):
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+def _retry_later(description):
+    response = _error(description)
+    response["headers"] = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                           "schema": {"type": "integer"}}}
+    return response
+
+
 def _json(description, schema):
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -19,6 +26,14 @@ _BOOKING = {"$ref": "#/components/schemas/Booking"}
 
 def openapi_document():
     """The document served at ``/api/v1/openapi.json``."""
+    document = _document()
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["responses"]["503"] = _retry_later("The database is unavailable; try again later")
+    return document
+
+
+def _document():
     return {
         "openapi": "3.0.3",
         "info": {
@@ -66,6 +81,7 @@ def openapi_document():
                     "413": _error("Body too large"),
                     "415": _error("Body is not JSON"),
                     "422": _error("Invalid fields, listed in `fields`"),
+                    "429": _retry_later("Too many bookings from this address; try again later"),
                 },
             }},
             "/bookings/{code}": {"get": {
@@ -97,6 +113,7 @@ def openapi_document():
                               "400": _error("Body is not a JSON object"),
                               "404": _error("No booking with this code and token"),
                               "409": _error("Slot full or not bookable, or the booking can no longer change"),
+                              "413": _error("Body too large"),
                               "415": _error("Body is not JSON"),
                               "422": _error("Invalid fields")},
             }},

@@ -1,4 +1,5 @@
 """The citizen's pages: divisions, free slots, booking form, and the private manage page."""
+import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -11,9 +12,11 @@ from .extensions import db
 from .forms import BookingForm, CancelForm, MoveForm
 from .models import Topic
 from .scheduling import booking_window, holiday_name
+from .security import limit_booking
 from .timeutil import local_today, now_utc, parse_iso_date, parse_iso_datetime, week_start
 
 bp = Blueprint("public", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get("/")
@@ -100,8 +103,13 @@ def _details_from(form):
 
 
 @bp.route("/divisions/<slug>/book", methods=["GET", "POST"])
+@limit_booking
 def book(slug):
     division = _division_or_404(slug)
+    if request.method == "POST" and request.form.get("website"):
+        # A bot filled the honeypot: answer as if all went well, store nothing.
+        log.info("booking form honeypot filled; nothing stored")
+        return render_template("public/received.html", division=division)
     policy = services.current_policy()
     now = now_utc()
     form = BookingForm()

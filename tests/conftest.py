@@ -1,7 +1,9 @@
 """Shared fixtures: an application per test on a fresh database, and factories.
 
 The database is a temporary SQLite file unless ``TEST_DATABASE_URL`` names
-another (PostgreSQL), in which case every test starts from empty tables.
+another (PostgreSQL, see ``tests/pg.py``). There the tables are created once
+per test session and emptied before every test, which is much faster than
+creating them again.
 """
 import os
 from datetime import time
@@ -15,15 +17,32 @@ from booking.services import Actor, Policy, create_booking
 from booking.timeutil import now_utc
 from helpers import details
 
+
 def database_url(tmp_path):
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
+_created_schemas = set()
+
+
 def _empty_database(app):
+    """Fresh tables on SQLite; on a shared server, tables made once per session, then emptied."""
     with app.app_context():
-        if _db.engine.dialect.name == "postgresql":
+        engine = _db.engine
+        if engine.dialect.name == "sqlite":
+            _db.create_all()
+            return
+        key = engine.url.render_as_string(hide_password=False)
+        if key not in _created_schemas:
             _db.drop_all()
-        _db.create_all()
+            _db.create_all()
+            _created_schemas.add(key)
+            return
+        tables = ", ".join(engine.dialect.identifier_preparer.format_table(t) for t in _db.metadata.sorted_tables)
+        with engine.begin() as conn:
+            # A connection leaked by an earlier test would make TRUNCATE wait forever: fail instead.
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+            conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture
@@ -46,8 +65,6 @@ def app(app_config):
     with application.app_context():
         yield application
         _db.session.remove()
-        if _db.engine.dialect.name == "postgresql":
-            _db.drop_all()
         _db.engine.dispose()
 
 

@@ -1,0 +1,1 @@
+"""Production tests: several processes, both databases, migrations, limits, headers, failures."""
