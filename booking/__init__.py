@@ -6,6 +6,7 @@ template helpers, in that order.
 import os
 
 from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
 
 from .config import Config
 from .extensions import babel, csrf, db, login_manager, mail, migrate
@@ -55,6 +56,10 @@ def register_extensions(app):
     csrf.init_app(app)
     migrate.init_app(app, db)
     login_manager.init_app(app)
+    login_manager.login_view = "staff.login"
+    login_manager.session_protection = "strong"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.localize_callback = str
     from . import auth  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
@@ -70,9 +75,10 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import api, errors, public
+    from . import api, errors, public, staff
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)

@@ -1,12 +1,13 @@
 """Flask-WTF forms: the shape and validation of what people type, nothing more."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (BooleanField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField, StringField,
+                     SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from . import validation
-from .formatting import TOPIC_LABELS
-from .models import Topic
+from .formatting import STATUS_LABELS, TOPIC_LABELS
+from .models import BookingStatus, Topic
 
 
 class Normalised:
@@ -55,6 +56,14 @@ class BookingForm(CitizenForm):
                            validators=[DataRequired(message=_l("Consent is needed to book an appointment."))])
     submit = SubmitField(_l("Book the appointment"))
 
+    def choose_start(self, request):
+        """Take the chosen time from the address (first view) or from a button offering an alternative."""
+        if request.method == "GET":
+            self.start.data = request.args.get("start", "")
+        if request.form.get("alt_start"):
+            self.start.data = request.form["alt_start"]
+        return self.start.data
+
 
 class CancelForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
@@ -64,3 +73,45 @@ class CancelForm(FlaskForm):
 class MoveForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
     start = HiddenField()
+
+
+# --- Staff side ------------------------------------------------------------------------------------
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("E-mail"), validators=[DataRequired(message=_l("Enter your e-mail address."))],
+                        render_kw={"autocomplete": "username", "type": "email"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password."))],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+    submit = SubmitField(_l("Log in"))
+
+
+class PhoneBookingForm(BookingForm):
+    """The citizen's form as a hotline operator fills it in during a call."""
+
+    consent = BooleanField(_l("The caller agrees to the processing of their personal data for this appointment"),
+                           validators=[DataRequired(message=_l("Ask the caller for consent first."))])
+    submit = SubmitField(_l("Book for the caller"))
+
+
+class MarkForm(FlaskForm):
+    status = SelectField(choices=[SelectChoice(s, STATUS_LABELS[s])
+                                  for s in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)])
+    next = HiddenField()
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Staff note"), validators=[Length(max=2000)],
+                         description=_l("Seen by staff only, never by the visitor."), render_kw={"rows": 2})
+    next = HiddenField()
+    submit = SubmitField(_l("Save the note"))
+
+
+class StaffCancelForm(FlaskForm):
+    reason = StringField(_l("Reason (told to the visitor)"), validators=[Optional(), Length(max=300)])
+    next = HiddenField()
+    submit = SubmitField(_l("Cancel the booking"))
+
+
+class StaffMoveForm(FlaskForm):
+    start = HiddenField(validators=[DataRequired()])
