@@ -75,10 +75,11 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import api, errors, public, staff
+    from . import admin, api, errors, public, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)
