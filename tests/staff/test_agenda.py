@@ -2,9 +2,11 @@
 import re
 from datetime import time, timedelta
 
+from booking import services
 from booking.models import ReceptionRule
+from booking.timeutil import now_utc
 from helpers import slot_start
-from staff_support import text
+from staff_support import text, today
 
 
 def rows(html):
@@ -64,9 +66,6 @@ def test_a_booking_kept_outside_the_rules_still_appears(client, db, make_divisio
 
 def test_cancelled_bookings_free_their_slot_and_are_listed_apart(client, make_division, make_booking, make_user,
                                                                  login_as, coming_day):
-    from booking import services
-    from booking.timeutil import now_utc
-
     division = make_division(start="10:00", end="10:20")
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Отменов Иван")
     services.cancel_booking(booking, now_utc())
@@ -86,8 +85,6 @@ def test_previous_and_next_day_links_keep_the_division(client, make_division, ma
 
 
 def test_agenda_without_a_date_is_today_in_moscow(client, make_division, make_user, login_as):
-    from staff_support import today
-
     make_division()
     login_as(make_user("operator"))
     html = text(client.get("/agenda"))
@@ -136,14 +133,9 @@ def test_unknown_division_or_impossible_date_is_not_found(client, make_division,
     assert client.get("/agenda/2026-12-01?division=nowhere").status_code == 404
 
 
-def test_a_closed_day_says_why(client, make_division, make_user, login_as, coming_day):
-    division = make_division()
-    division.closures[:] = []
-    from booking.models import Closure
-
-    division.closures.append(Closure(first_day=coming_day, last_day=coming_day, reason="Отпуск руководителя"))
-    from booking.extensions import db
-
+def test_a_closed_day_says_why(client, db, make_division, make_user, login_as, coming_day):
+    division = make_division(closures=[(coming_day, coming_day)])
+    division.closures[0].reason = "Отпуск руководителя"
     db.session.commit()
     login_as(make_user("head", divisions=[division]))
     html = text(client.get(f"/agenda/{coming_day.isoformat()}"))

@@ -4,7 +4,9 @@ import io
 
 import pytest
 
+from booking import services
 from booking.exports import csv_bytes, spreadsheet_safe
+from booking.timeutil import now_utc
 from helpers import slot_start
 from staff_support import post
 
@@ -70,9 +72,6 @@ def test_csv_keeps_line_breaks_and_semicolons_inside_cells():
 
 def test_cancelled_bookings_come_last_with_their_status(client, make_division, make_booking, make_user, login_as,
                                                         coming_day):
-    from booking import services
-    from booking.timeutil import now_utc
-
     division = make_division(start="10:00", end="10:20")
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Отменов Иван")
     services.cancel_booking(booking, now_utc())
