@@ -7,6 +7,7 @@ application without a real ``SECRET_KEY`` (see ``config.settle_secret_key``).
 import os
 
 from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
 
 from .config import Config, settle_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -64,6 +65,10 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     limiter.init_app(app)
     login_manager.init_app(app)
+    login_manager.login_view = "staff.login"
+    login_manager.session_protection = "strong"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.localize_callback = str
     from . import auth  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
@@ -79,11 +84,13 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import api, errors, feeds, health, public
+    from . import admin, api, errors, feeds, health, public, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)

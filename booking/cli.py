@@ -1,14 +1,15 @@
-"""``flask`` commands: database set-up, demo data, private feed links and personal data retention."""
+"""``flask`` commands: database set-up, demo data, staff accounts, private feed links and retention."""
 from datetime import time, timedelta
 
 import click
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 
-from . import feed_service, feeds, retention, services
+from . import accounts, feed_service, feeds, retention, services
 from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
-from .models import Division, ReceptionRule
+from .models import Division, ReceptionRule, Role
 from .timeutil import now_utc
 
 DEMO_DIVISIONS = [
@@ -86,6 +87,20 @@ def seed_demo_divisions():
     return added
 
 
+def _ask_password():
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _or_click_error(func, *args, **kwargs):
+    """Run an account operation; its refusal becomes the command's error message."""
+    try:
+        return func(*args, **kwargs)
+    except accounts.AccountError as exc:
+        with force_locale("en"):  # commands speak English; there is no request to choose a language from
+            message = str(exc)
+        raise click.ClickException(message) from None
+
+
 def init_app(app):
     @app.cli.command("init-db")
     def init_db():
@@ -148,3 +163,37 @@ def init_app(app):
             count = retention.purge_personal_data(now - timedelta(days=days), now)
             db.session.commit()
         click.echo(f"Personal data removed from {count} booking(s) whose visit ended more than {days} days ago.")
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True, help="Used to log in.")
+    @click.option("--role", required=True, type=click.Choice(Role.ALL))
+    @click.option("--division", "divisions", multiple=True, metavar="SLUG",
+                  help="A division the head receives for (repeat for several); heads only.")
+    @click.option("--name", default="", help="Shown to colleagues and in the history of bookings.")
+    @click.option("--password", help="Asked for, hidden and twice, when not given.")
+    def create_user(email, role, divisions, name, password):
+        """Create a staff account: a head of division, a hotline operator or an administrator."""
+        if role == Role.HEAD and not divisions:
+            raise click.UsageError("A head needs at least one --division.")
+        if role != Role.HEAD and divisions:
+            raise click.UsageError("Only heads belong to divisions; operators and administrators see all.")
+        chosen = _or_click_error(accounts.divisions_by_slug, divisions)
+        if accounts.find_user(email) is not None:
+            raise click.ClickException("A user with this e-mail already exists.")
+        user = _or_click_error(accounts.create_user, email, role, password or _ask_password(), name=name,
+                               divisions=chosen)
+        db.session.commit()
+        where = f" for {', '.join(divisions)}" if divisions else ""
+        click.echo(f"Account {user.email} created: {role}{where}.")
+
+    @app.cli.command("set-password")
+    @click.option("--email", required=True)
+    @click.option("--password", help="Asked for, hidden and twice, when not given.")
+    def set_password(email, password):
+        """Set a staff account's password (and lift a lock-out after failed logins)."""
+        user = accounts.find_user(email)
+        if user is None:
+            raise click.ClickException("No account with this e-mail.")
+        _or_click_error(accounts.set_password, user, password or _ask_password())
+        db.session.commit()
+        click.echo(f"Password of {user.email} set.")

@@ -113,12 +113,7 @@ def book(slug):
     policy = services.current_policy()
     now = now_utc()
     form = BookingForm()
-    if request.method == "GET":
-        form.start.data = request.args.get("start", "")
-    # A button offering an alternative time replaces the hidden start.
-    if request.form.get("alt_start"):
-        form.start.data = request.form["alt_start"]
-    start_dt = _parse_start(form.start.data, policy)
+    start_dt = _parse_start(form.choose_start(request), policy)
     if start_dt is None:
         flash(_("Choose a time first."), "error")
         return redirect(url_for("public.division", slug=slug))

@@ -359,3 +359,203 @@ def bookings_for_day(division, day, tz, include_cancelled=True):
     if not include_cancelled:
         query = query.where(Booking.status != BookingStatus.CANCELLED)
     return db.session.scalars(query).all()
+
+
+# --- Staff side: the agenda, marks and notes, search, and schedule changes ------------------------
+#
+# Marking rule: a visit can be marked attended or no-show from the local day of its reception on
+# (never before), and the mark can be changed afterwards; a cancelled booking cannot be marked.
+
+
+class TooEarly(BookingError):
+    """The reception day has not come yet."""
+
+    code = "too_early"
+
+
+STAFF_MARKS = (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+STAFF_NOTE_MAX = 2000
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    """One line of a day's agenda: a booking, or the free places of a slot."""
+
+    start_dt: object
+    end_dt: object
+    booking: object = None
+    free_places: int = 0
+    # True for a booking kept at a time the reception rules no longer lay out.
+    off_schedule: bool = False
+
+
+@dataclass
+class Agenda:
+    day: object
+    rows: list
+    cancelled: list
+    closures: list
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """The shape of a reception rule, detached from the database, for what-if schedules."""
+
+    weekday: int
+    start_time: object
+    end_time: object
+    slot_minutes: int = 20
+    places: int = 1
+    valid_from: object = None
+    valid_until: object = None
+
+    @classmethod
+    def of(cls, rule):
+        return cls(rule.weekday, rule.start_time, rule.end_time, rule.slot_minutes, rule.places,
+                   rule.valid_from, rule.valid_until)
+
+
+@dataclass(frozen=True)
+class ClosureSpec:
+    first_day: object
+    last_day: object
+    reason: str = ""
+
+    @classmethod
+    def of(cls, closure):
+        return cls(closure.first_day, closure.last_day, closure.reason)
+
+
+def all_divisions():
+    """Every division, open for bookings or not, by name."""
+    return db.session.scalars(sa.select(Division).order_by(Division.name)).all()
+
+
+def agenda_day(division, day, policy):
+    """Every slot the rules lay out on local date ``day``, its bookings and free places, in time order.
+
+    Bookings at times the rules no longer produce (kept as exceptions) are listed too.
+    """
+    holidays = scheduling.public_holidays(day, day, policy.holiday_country)
+    slots = scheduling.generate_slots(division.rules, division.closures, holidays, day, day, policy.tz)
+    bookings = bookings_for_day(division, day, policy.tz)
+    holding = [b for b in bookings if b.is_holding]
+    rows = []
+    slot_starts = {s.start_dt for s in slots}
+    for slot in slots:
+        holders = [b for b in holding if b.start_utc == slot.start_dt]
+        rows.extend(AgendaRow(slot.start_dt, slot.end_dt, booking=b) for b in holders)
+        if len(holders) < slot.capacity:
+            rows.append(AgendaRow(slot.start_dt, slot.end_dt, free_places=slot.capacity - len(holders)))
+    rows.extend(AgendaRow(b.start_utc, b.end_utc, booking=b, off_schedule=True)
+                for b in holding if b.start_utc not in slot_starts)
+    rows.sort(key=lambda r: (r.start_dt, r.booking is None, r.booking.place_no if r.booking else 0))
+    closures = [c for c in division.closures if c.first_day <= day <= c.last_day]
+    return Agenda(day=day, rows=rows, cancelled=[b for b in bookings if not b.is_holding], closures=closures)
+
+
+def can_mark(booking, now, tz):
+    """Whether the visit can be marked attended or no-show now."""
+    return booking.is_holding and booking.start_utc.astimezone(tz).date() <= now.astimezone(tz).date()
+
+
+def mark_booking(booking, status, now, actor, tz):
+    """Mark the visit attended or no-show (see the marking rule above)."""
+    if status not in STAFF_MARKS:
+        raise ValueError(f"not a mark: {status}")
+    if not booking.is_holding:
+        raise NotChangeable()
+    if not can_mark(booking, now, tz):
+        raise TooEarly()
+    if booking.status == status:
+        return booking
+    booking.status = status
+    booking.updated_at = now
+    audit(booking, actor, status, now=now)
+    db.session.flush()
+    return booking
+
+
+def set_staff_note(booking, note, now, actor):
+    """Replace the private staff note of ``booking``."""
+    note = (note or "").strip()[:STAFF_NOTE_MAX]
+    if note == (booking.staff_note or ""):
+        return booking
+    booking.staff_note = note
+    booking.updated_at = now
+    audit(booking, actor, "note", detail=note, now=now)
+    db.session.flush()
+    return booking
+
+
+def search_bookings(code=None, phone=None, limit=50):
+    """Bookings with this code or this E.164 phone number, latest reception first."""
+    conditions = []
+    if code:
+        conditions.append(Booking.code == normalise_code(code))
+    if phone:
+        conditions.append(Booking.phone == phone)
+    if not conditions:
+        return []
+    return db.session.scalars(sa.select(Booking).where(sa.or_(*conditions))
+                              .order_by(Booking.start_utc.desc()).limit(limit)).all()
+
+
+def off_schedule_bookings(division, rules, closures, now, policy):
+    """Future ``booked`` bookings of ``division`` that ``rules`` and ``closures`` would leave without a place.
+
+    A booking is left out when no slot starts at its time, or when its slot has fewer
+    places than bookings (those booked last lose theirs).
+    """
+    future = db.session.scalars(
+        sa.select(Booking).where(Booking.division_id == division.id, Booking.status == BookingStatus.BOOKED,
+                                 Booking.start_utc > now)
+        .order_by(Booking.start_utc, Booking.place_no)).all()
+    if not future:
+        return []
+    first = future[0].start_utc.astimezone(policy.tz).date()
+    last = future[-1].start_utc.astimezone(policy.tz).date()
+    holidays = scheduling.public_holidays(first, last, policy.holiday_country)
+    slots = {s.start_dt: s for s in scheduling.generate_slots(rules, closures, holidays, first, last, policy.tz)}
+    held, left_out = {}, []
+    for booking in future:
+        slot = slots.get(booking.start_utc)
+        held[booking.start_utc] = held.get(booking.start_utc, 0) + 1
+        if slot is None or held[booking.start_utc] > slot.capacity:
+            left_out.append(booking)
+    return left_out
+
+
+def affected_bookings(division, rules, closures, now, policy):
+    """The future bookings that a change to ``rules``/``closures`` would newly leave without a slot.
+
+    Bookings already kept outside the current schedule are not counted again.
+    """
+    current = {b.id for b in off_schedule_bookings(division, [RuleSpec.of(r) for r in division.rules],
+                                                   [ClosureSpec.of(c) for c in division.closures], now, policy)}
+    return [b for b in off_schedule_bookings(division, rules, closures, now, policy) if b.id not in current]
+
+
+def rules_with(division, replace=None, spec=None):
+    """The division's rules as specs, with rule ``replace`` swapped for ``spec`` (None: removed; added when
+    ``replace`` is None)."""
+    rules = [RuleSpec.of(r) for r in division.rules if replace is None or r.id != replace.id]
+    return rules + ([spec] if spec is not None else [])
+
+
+def closures_with(division, spec):
+    """The division's closures as specs, plus ``spec``."""
+    return [ClosureSpec.of(c) for c in division.closures] + [spec]
+
+
+def settle_affected(bookings, decision, now, actor, reason=""):
+    """Cancel the affected ``bookings`` (``decision == "cancel"``) or keep them as exceptions (``"keep"``)."""
+    if decision not in ("cancel", "keep"):
+        raise ValueError(f"unknown decision: {decision}")
+    for booking in bookings:
+        if decision == "cancel":
+            cancel_booking(booking, now, actor=actor, reason=reason)
+        else:
+            audit(booking, actor, "kept_as_exception", detail=reason, now=now)
+    db.session.flush()
+    return bookings

@@ -9,6 +9,8 @@ import os
 from datetime import time
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 
 from booking import create_app
 from booking.extensions import db as _db
@@ -68,8 +70,24 @@ def app(app_config):
         _db.engine.dispose()
 
 
+class Browser(FlaskClient):
+    """A test client whose requests share no per-request state, as a browser's never do.
+
+    The ``app`` fixture keeps one application context open for the whole test
+    (so tests can use ``db.session``), which would let every request see the
+    same ``flask.g``: Flask-Login's user, Flask-WTF's CSRF token and
+    Flask-Babel's locale are forgotten before each request.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in ("_login_user", "csrf_token", "_flask_babel"):
+            g.pop(name, None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = Browser
     return app.test_client()
 
 

@@ -17,3 +17,12 @@
   var summary = document.getElementById("error-summary") || document.getElementById("problem");
   if (summary) { summary.setAttribute("tabindex", "-1"); summary.focus(); }
 })();
+// Staff agenda: a print button where scripts run (elsewhere the browser's own Print works the same).
+(function () {
+  "use strict";
+  var buttons = document.querySelectorAll("[data-print]");
+  for (var i = 0; i < buttons.length; i++) {
+    buttons[i].hidden = false;
+    buttons[i].addEventListener("click", function () { window.print(); });
+  }
+})();

@@ -1,14 +1,18 @@
 """Fixtures of the calendar tests: two independent readers, signed-in staff, a query counter."""
 from contextlib import contextmanager
 
+import re
+
 import pytest
 import sqlalchemy as sa
-from flask import render_template_string
 
-from booking import feed_service, services
+from booking import feed_service
+from booking.auth import hash_password
 from booking.models import User
 from booking.timeutil import now_utc
 from feed_readers import icaljs_reader, install_icaljs, read_with_vobject
+
+STAFF_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
@@ -89,28 +93,22 @@ def make_user(db):
 
 
 @pytest.fixture
-def login(client):
-    """Sign ``user`` in on the test client, as Flask-Login would after a password check."""
+def login(client, db):
+    """Log ``user`` in through the login form, as the person would."""
 
     def sign_in(user):
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+        user.password_hash = hash_password(STAFF_PASSWORD)
+        db.session.commit()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = client.post("/login", data={"email": user.email, "password": STAFF_PASSWORD, "csrf_token": token})
+        assert response.status_code in (302, 303), "login failed"
         return user
 
     return sign_in
 
 
-AGENDA_STAND_IN = """{% extends "base.html" %}{% block content %}
-<h1>{{ division.name }}</h1>{% include "feeds/_agenda_feed_box.html" %}{% endblock %}"""
-
-
 @pytest.fixture
-def agenda_page(app):
-    """A stand-in for the head's agenda page: it includes the feed box the way that page does."""
-
-    def page(slug):
-        return render_template_string(AGENDA_STAND_IN, division=services.get_division(slug, include_inactive=True))
-
-    app.add_url_rule("/test-agenda/<slug>", "test_agenda", page)
-    return lambda division: f"/test-agenda/{division.slug}"
+def agenda_page():
+    """The head's agenda page of a division, where the feed box lives."""
+    return lambda division: f"/agenda?division={division.slug}"

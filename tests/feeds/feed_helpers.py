@@ -36,8 +36,10 @@ def at(days_ahead, clock="10:00"):
     return slot_start(reception_day(days_ahead), clock)
 
 
-def form_fields(html):
-    """The action and the hidden fields of the first POST form in ``html``."""
-    action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
-    return action, fields
+def form_fields(html, action_contains="/feeds/agenda/"):
+    """The action and the hidden fields of the POST form whose action contains ``action_contains``."""
+    for match in re.finditer(r'<form method="post" action="([^"]+)"(.*?)</form>', html, flags=re.S):
+        if action_contains in match.group(1):
+            return match.group(1), dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
+                                                   match.group(2)))
+    raise AssertionError(f"no form posting to {action_contains!r}")

@@ -1,0 +1,151 @@
+"""The hotline operator: booking for a caller, finding a caller's bookings, moving and cancelling them."""
+import re
+
+from booking.models import Booking, BookingStatus
+from helpers import MSK, slot_start
+from staff_support import audit_trail, post, text
+
+CALLER = {"full_name": "Смирнова Галина Ивановна", "phone": "8 (916) 765-43-21", "email": "galina@example.ru",
+          "topic": "heating", "message": "Холодные батареи в квартире", "account": "", "address": "", "consent": "y"}
+
+
+def book_for_caller(client, division, start, **changes):
+    return post(client, f"/staff/book/{division.slug}/details", {**CALLER, "start": start.isoformat(), **changes})
+
+
+def test_operator_finds_a_free_slot_and_books_it_for_the_caller(client, db, make_division, make_user, login_as,
+                                                                coming_day):
+    division = make_division(name="Северный филиал")
+    operator = login_as(make_user("operator", name="Анна Смирнова"))
+    assert f'href="/staff/book/{division.slug}"' in text(client.get("/staff/book"))
+    start = slot_start(coming_day, "10:20")
+    week = text(client.get(f"/staff/book/{division.slug}?week={coming_day.isoformat()}"))
+    slot_link = re.search(rf'href="(/staff/book/{division.slug}/details\?start=[^"]+)"', week).group(1)
+    form = client.get(slot_link.replace("&amp;", "&"))
+    assert form.status_code == 200 and "The caller agrees to the processing" in text(form)
+
+    response = book_for_caller(client, division, start)
+    assert response.status_code == 303
+    booking = db.session.query(Booking).one()
+    assert response.headers["Location"] == f"/staff/bookings/{booking.code}"
+    assert (booking.channel, booking.created_by_id, booking.phone) == ("phone", operator.id, "+79167654321")
+    assert booking.start_utc == start and booking.status == BookingStatus.BOOKED
+    assert audit_trail(db, booking) == [("created", "operator", operator.id, "phone")]
+    page = text(client.get(response.headers["Location"]))
+    assert f"Booked: code {booking.code}." in page
+    assert "Booked by phone by operator Анна Смирнова" in page
+    assert "Hotline operator: Анна Смирнова" in page
+
+
+def test_the_form_needs_the_callers_consent_and_details(client, db, make_division, make_user, login_as, coming_day):
+    division = make_division()
+    login_as(make_user("operator"))
+    response = book_for_caller(client, division, slot_start(coming_day, "10:20"), consent="", phone="12")
+    assert response.status_code == 422
+    assert "Ask the caller for consent first." in text(response)
+    assert "Enter a phone number like +7 916 123-45-67." in text(response)
+    assert 'value="Смирнова Галина Ивановна"' in text(response)  # what was typed is kept
+    assert db.session.query(Booking).count() == 0
+
+
+def test_a_taken_slot_offers_the_nearest_free_ones(client, make_division, make_booking, make_user, login_as,
+                                                   coming_day):
+    division = make_division()
+    make_booking(division, slot_start(coming_day, "10:20"))
+    login_as(make_user("operator"))
+    response = book_for_caller(client, division, slot_start(coming_day, "10:20"))
+    assert response.status_code == 409
+    html = text(response)
+    assert "This time was just taken." in html
+    assert f'name="alt_start" value="{slot_start(coming_day, "10:00").astimezone(MSK).isoformat()}"' in html
+    assert f'action="/staff/book/{division.slug}/details"' in html
+
+
+def test_a_caller_who_already_has_a_booking_is_told_to_move_it(client, make_division, make_booking, make_user,
+                                                               login_as, coming_day):
+    division = make_division()
+    make_booking(division, slot_start(coming_day, "11:00"), phone="+79167654321")
+    login_as(make_user("operator"))
+    response = book_for_caller(client, division, slot_start(coming_day, "10:20"))
+    assert response.status_code == 409
+    assert "The caller already has an appointment with this division." in text(response)
+
+
+def test_search_by_code_in_any_spelling_or_by_phone(client, make_division, make_booking, make_user, login_as,
+                                                    coming_day):
+    division = make_division()
+    first, _ = make_booking(division, slot_start(coming_day, "10:00"), phone="+79167654321", full_name="Первый Звонок")
+    other, _ = make_booking(make_division(), slot_start(coming_day, "11:00"), phone="+79167654321",
+                            full_name="Второй Звонок")
+    make_booking(division, slot_start(coming_day, "12:00"), phone="+79160000000", full_name="Посторонний Человек")
+    login_as(make_user("operator"))
+    by_code = text(client.get(f"/staff/search?q={first.code.lower().replace('-', '')}"))
+    assert "Первый Звонок" in by_code and "Второй Звонок" not in by_code
+    by_phone = text(client.get("/staff/search?q=8 916 765-43-21"))
+    assert "Первый Звонок" in by_phone and "Второй Звонок" in by_phone
+    assert "Посторонний Человек" not in by_phone
+    assert f'href="/staff/bookings/{other.code}"' in by_phone
+    nothing = text(client.get("/staff/search?q=нет такого"))
+    assert "No booking with this code or phone number." in nothing
+
+
+def test_operator_moves_a_booking_to_another_free_slot(client, db, make_division, make_booking, make_user, login_as,
+                                                       coming_day):
+    division = make_division()
+    booking, _ = make_booking(division, slot_start(coming_day, "10:00"))
+    operator = login_as(make_user("operator"))
+    new_start = slot_start(coming_day, "12:20")
+    page = text(client.get(f"/staff/bookings/{booking.code}/move?week={coming_day.isoformat()}"))
+    assert f'value="{new_start.isoformat()}"' in page
+    response = post(client, f"/staff/bookings/{booking.code}/move", {"start": new_start.isoformat()})
+    assert response.status_code == 303
+    db.session.refresh(booking)
+    assert booking.start_utc == new_start and booking.sequence == 1
+    action, kind, actor_id, _detail = audit_trail(db, booking)[-1]
+    assert (action, kind, actor_id) == ("rescheduled", "operator", operator.id)
+    history = text(client.get(f"/staff/bookings/{booking.code}")).split('id="history-heading"', 1)[1]
+    moved = history.split('class="audit-rescheduled"', 1)[1].split("</tr>", 1)[0]
+    assert "Moved" in moved and "10:00 → " in moved and ", 12:20</td>" in moved  # Moscow time, not UTC
+
+
+def test_moving_to_a_taken_slot_keeps_the_old_time(client, db, make_division, make_booking, make_user, login_as,
+                                                   coming_day):
+    division = make_division()
+    booking, _ = make_booking(division, slot_start(coming_day, "10:00"))
+    make_booking(division, slot_start(coming_day, "10:20"))
+    login_as(make_user("operator"))
+    response = post(client, f"/staff/bookings/{booking.code}/move",
+                    {"start": slot_start(coming_day, "10:20").isoformat()})
+    assert response.status_code == 409 and "This time was just taken." in text(response)
+    db.session.refresh(booking)
+    assert booking.start_utc == slot_start(coming_day, "10:00")
+
+
+def test_operator_cancels_for_a_caller(client, db, make_division, make_booking, make_user, login_as, coming_day):
+    division = make_division()
+    booking, _ = make_booking(division, slot_start(coming_day, "10:00"))
+    operator = login_as(make_user("operator"))
+    response = post(client, f"/staff/bookings/{booking.code}/cancel", {"reason": "Звонок гражданина"})
+    assert response.headers["Location"] == f"/staff/bookings/{booking.code}"
+    db.session.refresh(booking)
+    assert booking.status == BookingStatus.CANCELLED
+    assert audit_trail(db, booking)[-1] == ("cancelled", "operator", operator.id, "Звонок гражданина")
+
+
+def test_booking_page_shows_details_and_who_did_what(client, make_division, make_booking, make_user, login_as,
+                                                     coming_day):
+    division = make_division(name="Южный филиал")
+    booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Петров Пётр Петрович",
+                              email="petrov@example.ru", message="Счёт за отопление")
+    login_as(make_user("admin", name="Ольга Админова"))
+    post(client, f"/staff/bookings/{booking.code}/note", {"note": "Позвонить накануне"})
+    post(client, f"/staff/bookings/{booking.code}/cancel", {"reason": "Дубликат"})
+    html = text(client.get(f"/staff/bookings/{booking.code}"))
+    for shown in ("Петров Пётр Петрович", "petrov@example.ru", "Счёт за отопление", "Южный филиал",
+                  "Booked online by the citizen", "Позвонить накануне"):
+        assert shown in html
+    history = html.split('id="history-heading"', 1)[1]
+    assert [re.sub(r"\s+", " ", cell) for cell in re.findall(r'<tr class="audit-(\w+)">', history)] == \
+        ["created", "note", "cancelled"]
+    assert "Citizen" in history and "online" in history
+    assert "Administrator: Ольга Админова" in history and "Дубликат" in history
