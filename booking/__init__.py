@@ -8,7 +8,9 @@ import os
 from flask import Flask, request, session
 
 from .config import Config
-from .extensions import babel, csrf, db, login_manager, mail, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
+# Under another name: ``booking.mail`` is the outbox module.
+from .extensions import mail as mail_extension
 
 LANGUAGES = ("ru", "en")
 
@@ -51,7 +53,7 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
-    mail.init_app(app)
+    mail_extension.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, db)
     login_manager.init_app(app)
@@ -70,9 +72,10 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import api, errors, public
+    from . import api, errors, mail_views, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(mail_views.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)

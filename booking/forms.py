@@ -64,3 +64,16 @@ class CancelForm(FlaskForm):
 class MoveForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
     start = HiddenField()
+
+
+class LinkRequestForm(FlaskForm):
+    """The address a booking was made with, to mail a fresh manage link to it."""
+
+    email = StringField(_l("E-mail"), validators=[Normalised(validation.normalise_email)],
+                        description=_l("The address you gave when booking."),
+                        render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"})
+    submit = SubmitField(_l("Send me a new link"))
+
+
+class LinkRenewForm(FlaskForm):
+    submit = SubmitField(_l("Open my booking"))
