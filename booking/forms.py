@@ -77,3 +77,7 @@ class LinkRequestForm(FlaskForm):
 
 class LinkRenewForm(FlaskForm):
     submit = SubmitField(_l("Open my booking"))
+
+
+class RequeueForm(FlaskForm):
+    submit = SubmitField(_l("Try again"))

@@ -1,10 +1,12 @@
-"""Pages about e-mail: a fresh manage link for citizens."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+"""Pages about e-mail: a fresh manage link for citizens, and the outbox for administrators."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from . import mail, services
+from .auth import roles_required
 from .extensions import db
-from .forms import LinkRenewForm, LinkRequestForm
+from .forms import LinkRenewForm, LinkRequestForm, RequeueForm
+from .models import OutboxMessage, Role
 from .timeutil import now_utc
 
 bp = Blueprint("mail", __name__)
@@ -36,3 +38,28 @@ def renew_link(code, signature):
         db.session.commit()
         return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
     return render_template("public/link_renew.html", form=form, code=booking.code)
+
+
+@bp.get("/staff/outbox")
+@roles_required(Role.ADMIN)
+def outbox():
+    return render_template("staff/outbox.html", messages=mail.failed_messages(), counts=mail.outbox_counts(),
+                           form=RequeueForm())
+
+
+@bp.post("/staff/outbox/<int:message_id>/requeue")
+@roles_required(Role.ADMIN)
+def requeue(message_id):
+    form = RequeueForm()
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    if mail.requeue(message, now_utc()):
+        db.session.commit()
+        flash(_("The message will be sent again."), "success")
+    else:
+        db.session.rollback()
+        flash(_("This message cannot be sent again."), "error")
+    return redirect(url_for("mail.outbox"), code=303)
