@@ -1,14 +1,20 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 that records what it receives, and helpers to read it."""
 import asyncio
 import email
+import os
 import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from email import policy
+from pathlib import Path
 
 import pytest
 import vobject
 from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port():
@@ -123,3 +129,12 @@ def invite_of(message):
     text = calendar_part.get_content()
     assert attachment.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n") == text.replace("\r\n", "\n")
     return vobject.readOne(text), calendar_part, attachment
+
+
+def flask_command(app, smtp_server, *args):
+    """``flask --app app ARGS`` as a separate process on the test's database and SMTP server."""
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "MAIL_SERVER": "127.0.0.1",
+           "MAIL_PORT": str(smtp_server.port), "PUBLIC_BASE_URL": "https://priyom.example/",
+           "SECRET_KEY": app.config["SECRET_KEY"]}
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,14 +1,9 @@
 """The delivery commands as an operator runs them: send-mail, and mail-worker until SIGTERM."""
-import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
+from conftest import flask_command
 from helpers import first_free_day, slot_start
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_send_mail_reports_what_it_did(make_division, make_booking, runner, smtp_server):
@@ -22,10 +17,7 @@ def test_send_mail_reports_what_it_did(make_division, make_booking, runner, smtp
 
 def test_the_worker_delivers_and_stops_cleanly_on_sigterm(app, make_division, make_booking, smtp_server):
     make_booking(make_division(), slot_start(first_free_day(), "10:20"))
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "MAIL_SERVER": "127.0.0.1",
-           "MAIL_PORT": str(smtp_server.port), "PUBLIC_BASE_URL": "https://priyom.example/"}
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "mail-worker", "--interval", "0.2"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = flask_command(app, smtp_server, "mail-worker", "--interval", "0.2")
     try:
         deadline = time.monotonic() + 30
         while not smtp_server.received and time.monotonic() < deadline and worker.poll() is None:

@@ -1,11 +1,7 @@
 """Delivery: outages, back-off, refusals, time-outs, crashed workers, many messages, concurrent workers."""
-import os
 import socket
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,9 +9,8 @@ import sqlalchemy as sa
 from booking import mail, services
 from booking.models import OutboxMessage
 from booking.timeutil import now_utc
+from conftest import flask_command
 from helpers import first_free_day, slot_start
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def rows(db):
@@ -189,21 +184,12 @@ def test_a_thousand_messages_go_out_over_few_connections(app, db, runner, smtp_s
     assert {row.status for row in rows(db)} == {"sent"}
 
 
-def _send_mail_process(app, smtp_server, batch_size):
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "MAIL_SERVER": "127.0.0.1",
-           "MAIL_PORT": str(smtp_server.port), "PUBLIC_BASE_URL": "https://priyom.example/",
-           "SECRET_KEY": app.config["SECRET_KEY"]}
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "send-mail",
-                             "--batch-size", str(batch_size)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 @pytest.mark.slow
 def test_two_send_mail_processes_never_send_a_message_twice(app, db, smtp_server):
     _queue_many(db, 300)
     smtp_server.handler.delay = 0.005  # sending takes a while, so the two processes overlap
 
-    processes = [_send_mail_process(app, smtp_server, batch_size=10) for _ in range(2)]
+    processes = [flask_command(app, smtp_server, "send-mail", "--batch-size", "10") for _ in range(2)]
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
 

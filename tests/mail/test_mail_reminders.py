@@ -1,6 +1,7 @@
 """Reminders: at their time, once, only for active bookings made before the reminder time."""
 from datetime import date, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from booking import services
@@ -128,3 +129,13 @@ def test_an_english_booking_is_reminded_in_english(db, policy, make_division, ru
 def test_a_bad_instant_is_refused(runner):
     result = runner.invoke(args=["send-reminders", "--now", "tomorrow"])
     assert result.exit_code == 2 and "ISO 8601" in result.output
+
+
+def test_reminder_hours_accept_a_list_in_any_form():
+    from booking.mail import reminder_offsets
+
+    assert reminder_offsets("24,2") == reminder_offsets([2, 24]) == [timedelta(hours=2), timedelta(hours=24)]
+    assert reminder_offsets(24) == reminder_offsets("24") == [timedelta(hours=24)]
+    assert reminder_offsets("0.5, 24, 24") == [timedelta(minutes=30), timedelta(hours=24)]
+    with pytest.raises(ValueError):
+        reminder_offsets("24,-1")
