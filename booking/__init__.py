@@ -10,7 +10,9 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 
 from .config import Config, settle_secret_key
-from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+# Under another name: ``booking.mail`` is the outbox module.
+from .extensions import mail as mail_extension
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIGRATIONS = os.path.join(ROOT, "migrations")
@@ -59,7 +61,7 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"])
-    mail.init_app(app)
+    mail_extension.init_app(app)
     csrf.init_app(app)
     # Batch mode lets the same migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
@@ -84,11 +86,12 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import admin, api, errors, feeds, health, public, staff
+    from . import admin, api, errors, feeds, health, mail_views, public, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(mail_views.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")

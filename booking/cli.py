@@ -1,4 +1,7 @@
-"""``flask`` commands: database set-up, demo data, staff accounts, private feed links and retention."""
+"""``flask`` commands: database set-up, demo data, staff accounts, private feed links, retention and mail."""
+import logging
+import signal
+import threading
 from datetime import time, timedelta
 
 import click
@@ -6,11 +9,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
-from . import accounts, feed_service, feeds, retention, services
+from . import accounts, feed_service, feeds, mail, retention, services
 from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
 from .models import Division, ReceptionRule, Role
-from .timeutil import now_utc
+from .timeutil import get_tz, now_utc, parse_iso_datetime
+
+log = logging.getLogger(__name__)
 
 DEMO_DIVISIONS = [
     {
@@ -197,3 +202,69 @@ def init_app(app):
         _or_click_error(accounts.set_password, user, password or _ask_password())
         db.session.commit()
         click.echo(f"Password of {user.email} set.")
+
+    register_mail_commands(app)
+
+
+def _instant(value):
+    """``--now``: ISO 8601, read as Moscow (booking) time when it has no offset."""
+    if not value:
+        return now_utc()
+    try:
+        return parse_iso_datetime(value, get_tz(current_app.config["BOOKING_TIMEZONE"]))
+    except ValueError:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T10:00:00+03:00", param_hint="--now") from None
+
+
+def send_reminders_and_mail(now, batch_size=None):
+    """Queue the reminders due at ``now``, then deliver everything due; returns (queued, report)."""
+    queued = mail.queue_due_reminders(now)
+    db.session.commit()
+    return queued, mail.deliver_all_due(now, batch_size)
+
+
+def run_mail_worker(interval, stop):
+    """Send reminders and mail every ``interval`` seconds until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            queued, report = send_reminders_and_mail(now_utc())
+            if queued or report.claimed:
+                log.info("mail worker: %d reminder(s) queued; %s", queued, report)
+        except Exception:  # a database or template error must not end the worker
+            db.session.rollback()
+            log.exception("mail worker: this round failed; trying again in %s s", interval)
+        stop.wait(interval)
+
+
+def register_mail_commands(app):
+    batch_option = click.option("--batch-size", type=click.IntRange(1, 10_000), default=None,
+                                help="Messages per SMTP connection (default MAIL_BATCH_SIZE).")
+
+    @app.cli.command("send-mail")
+    @batch_option
+    def send_mail(batch_size):
+        """Deliver the messages due in the outbox, one SMTP connection per batch."""
+        report = mail.deliver_all_due(now_utc(), batch_size)
+        click.echo(f"Mail: {report}.")
+
+    @app.cli.command("send-reminders")
+    @click.option("--now", "now_text", metavar="ISO8601", help="The instant to act at (default: now).")
+    @batch_option
+    def send_reminders(now_text, batch_size):
+        """Queue the reminders due at --now and deliver what is due."""
+        queued, report = send_reminders_and_mail(_instant(now_text), batch_size)
+        click.echo(f"Reminders queued: {queued}. Mail: {report}.")
+
+    @app.cli.command("mail-worker")
+    @click.option("--interval", type=click.FloatRange(0.1), default=None,
+                  help="Seconds between rounds (default MAIL_WORKER_INTERVAL).")
+    def mail_worker(interval):
+        """Send reminders and mail in a loop until SIGTERM or Ctrl-C."""
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_args: stop.set())
+        interval = interval or current_app.config["MAIL_WORKER_INTERVAL"]
+        click.echo(f"Mail worker: a round every {interval:g} s; SIGTERM or Ctrl-C stops it.")
+        run_mail_worker(interval, stop)
+        click.echo("Mail worker stopped.")

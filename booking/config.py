@@ -73,6 +73,17 @@ class Config:
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
         self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Priyom <priyom@localhost>")
+        self.MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 30)  # seconds, for every SMTP operation
+        # Hours before a visit at which reminders go out, e.g. "24,2".
+        self.MAIL_REMINDER_HOURS = os.environ.get("MAIL_REMINDER_HOURS", "24")
+        self.MAIL_BATCH_SIZE = _env_int("MAIL_BATCH_SIZE", 100)  # messages per SMTP connection
+        self.MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 10)
+        # Retries wait 1, 2, 4 ... minutes, never more than two hours: ten attempts span about six hours.
+        self.MAIL_RETRY_BASE_SECONDS = _env_int("MAIL_RETRY_BASE_SECONDS", 60)
+        self.MAIL_RETRY_MAX_SECONDS = _env_int("MAIL_RETRY_MAX_SECONDS", 7200)
+        # A claim older than this belongs to a worker that died; its messages are tried again.
+        self.MAIL_CLAIM_TIMEOUT_SECONDS = _env_int("MAIL_CLAIM_TIMEOUT_SECONDS", 900)
+        self.MAIL_WORKER_INTERVAL = _env_int("MAIL_WORKER_INTERVAL", 15)
 
         self.MAX_CONTENT_LENGTH = 64 * 1024
         self.WTF_CSRF_TIME_LIMIT = None

@@ -80,6 +80,23 @@ class MoveForm(FlaskForm):
     start = HiddenField()
 
 
+class LinkRequestForm(FlaskForm):
+    """The address a booking was made with, to mail a fresh manage link to it."""
+
+    email = StringField(_l("E-mail"), validators=[Normalised(validation.normalise_email)],
+                        description=_l("The address you gave when booking."),
+                        render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"})
+    submit = SubmitField(_l("Send me a new link"))
+
+
+class LinkRenewForm(FlaskForm):
+    submit = SubmitField(_l("Open my booking"))
+
+
+class RequeueForm(FlaskForm):
+    submit = SubmitField(_l("Try again"))
+
+
 # --- Staff side ------------------------------------------------------------------------------------
 
 SLUG_RE = r"^[a-z0-9]+(-[a-z0-9]+)*$"

@@ -5,7 +5,8 @@ of :class:`booking.models.Booking` and its division), so the same functions
 serve the per-booking ``.ics``, the invites in e-mails and the feeds.
 """
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
@@ -242,11 +243,19 @@ def calendar_for(appointments, tz, dtstamp, method=None, name=None, refresh=None
         starts.append(appointment.start_dt)
     first = (min(starts) if starts else dtstamp) - timedelta(days=366)
     last = (max(starts) if starts else dtstamp) + timedelta(days=366)
-    calendar.add_missing_timezones(first_date=first.date(), last_date=last.date())
-    if not starts:
-        # An empty feed still names its zone, so clients show later events right.
-        calendar.add_component(Timezone.from_tzid(tz.key, first_date=first.date(), last_date=last.date()))
+    # Every event is written in ``tz``; an empty feed still names its zone, so clients show later events right.
+    calendar.add_component(Timezone.from_ical(_vtimezone(tz.key, first.year, last.year)))
     return calendar
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(tzid, first_year, last_year):
+    """The VTIMEZONE of ``tzid`` over whole years, as bytes.
+
+    Building it walks the zone hour by hour (a tenth of a second and more),
+    too slow to repeat for every invite written inside a booking's transaction.
+    """
+    return Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)).to_ical()
 
 
 def booking_ics(booking, tz, dtstamp, method="PUBLISH", manage_url="", locale=None, organizer_email=""):

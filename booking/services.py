@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import scheduling
+from . import mail, scheduling
 from .extensions import db
 from .models import AuditEntry, Booking, BookingStatus, Division
 from .timeutil import get_tz, local_day_bounds
@@ -284,6 +284,7 @@ def create_booking(division, start_dt, details, now, actor=None, policy=None, co
             db.session.expunge(booking)
         raise SlotTaken(alternatives=_alternatives(division, start_dt, now, policy, exclude=start_dt))
     audit(booking, actor, "created", detail=actor.channel, now=now)
+    mail.queue_confirmation(booking, token, now)
     return booking, token
 
 
@@ -308,6 +309,25 @@ def find_booking_by_code(code):
     return db.session.scalar(sa.select(Booking).where(Booking.code == normalise_code(code)))
 
 
+def send_manage_link(code, email, now):
+    """Mail a renewal link when ``email`` is the booking's address; silent either way."""
+    booking = find_booking_by_code(code)
+    if booking is None or not booking.email or booking.purged_at is not None:
+        return False
+    if not hmac.compare_digest(booking.email.encode("utf-8"), email.encode("utf-8")):
+        return False
+    return mail.queue_manage_link(booking, now)
+
+
+def renew_manage_token(booking, now, actor=None):
+    """Replace the manage token (the old link stops working); returns the new one."""
+    token = new_token()
+    booking.manage_token_hash = hash_token(token)
+    audit(booking, actor or Actor(), "link_renewed", now=now)
+    db.session.flush()
+    return token
+
+
 def can_change(booking, now):
     """Whether the citizen may still cancel or move ``booking``."""
     return booking.status == BookingStatus.BOOKED and booking.start_utc > now
@@ -325,6 +345,7 @@ def cancel_booking(booking, now, actor=None, reason=""):
     booking.updated_at = now
     audit(booking, actor, "cancelled", detail=reason, now=now)
     db.session.flush()
+    mail.queue_cancellation_notice(booking, now, reason=reason)
     return booking
 
 
@@ -347,6 +368,7 @@ def reschedule_booking(booking, new_start_dt, now, actor=None, policy=None):
     booking.updated_at = now
     audit(booking, actor, "rescheduled", detail=f"{old_start.isoformat()} -> {new_start_dt.isoformat()}", now=now)
     db.session.flush()
+    mail.queue_reschedule_notice(booking, old_start, now)
     return booking
 
 

@@ -8,11 +8,14 @@ creating them again.
 import os
 from datetime import time
 
+import re
+
 import pytest
 from flask import g
 from flask.testing import FlaskClient
 
 from booking import create_app
+from booking.auth import hash_password
 from booking.extensions import db as _db
 from booking.models import Closure, Division, ReceptionRule
 from booking.services import Actor, Policy, create_booking
@@ -52,7 +55,7 @@ def app_config(tmp_path):
     """Configuration of the test application; override or extend in a test module."""
     return {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-key-of-thirty-two-characters",
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "WTF_CSRF_ENABLED": True,
         "MAIL_SUPPRESS_SEND": True,
@@ -147,3 +150,25 @@ def make_booking(db, policy):
         return booking, token
 
     return factory
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def log_in_as(client, db):
+    """Log ``user`` in on ``client`` through the login form, as the person would."""
+
+    def sign_in(user):
+        user.password_hash = hash_password(STAFF_PASSWORD)
+        db.session.commit()
+        page = client.get("/login").get_data(as_text=True)
+        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        data = {"email": user.email, "password": STAFF_PASSWORD}
+        if found:  # absent only where a test switched CSRF protection off
+            data["csrf_token"] = found.group(1)
+        response = client.post("/login", data=data)
+        assert response.status_code in (302, 303), "the login was refused"
+        return user
+
+    return sign_in

@@ -1,18 +1,15 @@
 """Fixtures of the calendar tests: two independent readers, signed-in staff, a query counter."""
 from contextlib import contextmanager
 
-import re
 
 import pytest
 import sqlalchemy as sa
 
 from booking import feed_service
-from booking.auth import hash_password
 from booking.models import User
 from booking.timeutil import now_utc
 from feed_readers import icaljs_reader, install_icaljs, read_with_vobject
 
-STAFF_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
@@ -93,19 +90,9 @@ def make_user(db):
 
 
 @pytest.fixture
-def login(client, db):
-    """Log ``user`` in through the login form, as the person would."""
-
-    def sign_in(user):
-        user.password_hash = hash_password(STAFF_PASSWORD)
-        db.session.commit()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        response = client.post("/login", data={"email": user.email, "password": STAFF_PASSWORD, "csrf_token": token})
-        assert response.status_code in (302, 303), "login failed"
-        return user
-
-    return sign_in
+def login(log_in_as):
+    """Log ``user`` in through the login form."""
+    return log_in_as
 
 
 @pytest.fixture

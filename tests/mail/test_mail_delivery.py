@@ -1,0 +1,202 @@
+"""Delivery: outages, back-off, refusals, time-outs, crashed workers, many messages, concurrent workers."""
+import socket
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from booking import mail, services
+from booking.models import OutboxMessage
+from booking.timeutil import now_utc
+from conftest import flask_command
+from helpers import first_free_day, slot_start
+
+
+def rows(db):
+    db.session.expire_all()
+    return db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def web_booking(client, division, start, email="petrov@example.ru", phone="+79161234567"):
+    return client.post(f"/divisions/{division.slug}/book", data={
+        "start": start.isoformat(), "full_name": "Петров Пётр Петрович", "phone": phone, "email": email,
+        "topic": "heating", "message": "Холодные батареи", "consent": "y"})
+
+
+def api_booking(client, division, start, email="ivanova@example.ru", phone="+79161234568"):
+    return client.post("/api/v1/bookings", json={
+        "division": division.slug, "start": start.isoformat(), "name": "Иванова Анна", "email": email,
+        "phone": phone, "topic": "billing", "consent": True})
+
+
+def test_booking_succeeds_while_the_mail_server_is_down_and_mail_follows(db, client, make_division,
+                                                                         smtp_server):
+    division = make_division(places=2)
+    start = slot_start(first_free_day(), "10:20")
+    smtp_server.stop()
+
+    assert web_booking(client, division, start).status_code == 303
+    assert api_booking(client, division, start).status_code == 201
+
+    t0 = now_utc()
+    report = mail.deliver_all_due(t0)
+    assert (report.sent, report.retried, report.connections) == (0, 2, 0)
+    for row in rows(db):
+        assert row.status == "pending" and row.attempts == 1
+        assert row.next_attempt_at == t0 + timedelta(seconds=60)
+        assert "Connection refused" in row.last_error or "Errno" in row.last_error
+
+    smtp_server.start()
+    assert mail.deliver_all_due(t0 + timedelta(seconds=30)).claimed == 0  # back-off honoured
+    assert smtp_server.received == []
+    assert mail.deliver_all_due(t0 + timedelta(seconds=61)).sent == 2
+    assert mail.deliver_all_due(t0 + timedelta(minutes=10)).claimed == 0
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ["ivanova@example.ru", "petrov@example.ru"]
+    assert [row.status for row in rows(db)] == ["sent", "sent"]
+
+
+def test_back_off_doubles_then_the_message_fails_and_staff_can_requeue_it(app, db, make_division, make_booking,
+                                                                          smtp_server):
+    app.config["MAIL_MAX_ATTEMPTS"] = 4
+    smtp_server.stop()
+    booking, _token = make_booking(make_division(), slot_start(first_free_day(), "10:20"))
+    now = now_utc()
+    delays = []
+    for _ in range(4):
+        mail.deliver_all_due(now)
+        [row] = rows(db)
+        if row.status == "failed":
+            break
+        delays.append(row.next_attempt_at - now)
+        now = row.next_attempt_at
+    assert delays == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
+    assert row.status == "failed" and row.attempts == 4
+    assert mail.failed_messages() == [row]
+
+    smtp_server.start()
+    assert mail.requeue(row, now) is True
+    db.session.commit()
+    assert mail.deliver_all_due(now).sent == 1
+    assert [r.rcpt_tos for r in smtp_server.received] == [[booking.email]]
+
+
+def test_a_permanent_refusal_fails_at_once_a_temporary_one_is_retried(db, make_division, make_booking,
+                                                                       smtp_server):
+    smtp_server.handler.refuse = {"gone@example.ru": "550 5.1.1 No such user",
+                                  "full@example.ru": "452 4.2.2 Mailbox full"}
+    division = make_division(places=3)
+    start = slot_start(first_free_day(), "10:20")
+    for n, address in enumerate(("gone@example.ru", "full@example.ru", "fine@example.ru")):
+        make_booking(division, start, email=address, phone=f"+7916000000{n}")
+    report = mail.deliver_all_due(now_utc())
+    assert (report.sent, report.failed, report.retried, report.connections) == (1, 1, 1, 1)
+    by_recipient = {row.recipient: row for row in rows(db)}
+    assert by_recipient["gone@example.ru"].status == "failed"
+    assert by_recipient["gone@example.ru"].last_error.startswith("550")
+    assert by_recipient["full@example.ru"].status == "pending"
+    assert by_recipient["full@example.ru"].last_error.startswith("452")
+    assert by_recipient["fine@example.ru"].status == "sent"
+
+
+def test_a_silent_server_times_out_instead_of_hanging(app, db, make_division, make_booking):
+    make_booking(make_division(), slot_start(first_free_day(), "10:20"))
+    with socket.socket() as silent:  # accepts connections, never greets
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        app.config.update(MAIL_PORT=silent.getsockname()[1], MAIL_TIMEOUT=1)
+        started = time.monotonic()
+        report = mail.deliver_all_due(now_utc())
+    assert time.monotonic() - started < 5
+    assert report.retried == 1
+    [row] = rows(db)
+    assert row.status == "pending" and "timed out" in row.last_error
+
+
+def test_claims_of_a_crashed_worker_are_recovered_and_live_claims_are_left_alone(db, make_division,
+                                                                                  make_booking, smtp_server):
+    division = make_division(places=2)
+    start = slot_start(first_free_day(), "10:20")
+    make_booking(division, start, email="crashed@example.ru")
+    make_booking(division, start, email="busy@example.ru")
+    now = now_utc()
+    outbox = OutboxMessage.__table__
+    db.session.execute(outbox.update().where(outbox.c.recipient == "crashed@example.ru")
+                       .values(status="sending", claimed_by="dead-worker", claimed_at=now - timedelta(hours=1)))
+    db.session.execute(outbox.update().where(outbox.c.recipient == "busy@example.ru")
+                       .values(status="sending", claimed_by="live-worker", claimed_at=now - timedelta(seconds=5)))
+    db.session.commit()
+
+    mail.deliver_all_due(now)
+    assert [r.rcpt_tos for r in smtp_server.received] == [["crashed@example.ru"]]
+    by_recipient = {row.recipient: row for row in rows(db)}
+    assert by_recipient["crashed@example.ru"].status == "sent"
+    assert by_recipient["crashed@example.ru"].attempts == 2  # the interrupted attempt counts
+    assert by_recipient["busy@example.ru"].status == "sending"
+
+
+def test_without_a_mail_server_messages_wait_in_the_outbox_and_the_log_says_so(app, db, make_division,
+                                                                               make_booking, runner, caplog):
+    app.config["MAIL_SERVER"] = ""
+    with caplog.at_level("WARNING", logger="booking.mail"):
+        make_booking(make_division(), slot_start(first_free_day(), "10:20"))
+        result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 0 and "sent 0" in result.output
+    assert "MAIL_SERVER is not set" in caplog.text
+    assert [row.status for row in rows(db)] == ["pending"]
+
+
+def test_a_reminder_is_not_sent_once_its_booking_is_cancelled(db, make_division, make_booking, smtp_server):
+    now = now_utc()
+    booking, _ = make_booking(make_division(), slot_start(first_free_day(), "10:20"), now=now - timedelta(days=5))
+    mail.deliver_all_due(now)
+    assert mail.queue_due_reminders(booking.start_utc - timedelta(hours=23)) == 1
+    db.session.commit()
+    services.cancel_booking(booking, now)
+    db.session.commit()
+    report = mail.deliver_all_due(booking.start_utc - timedelta(hours=22))
+    assert (report.sent, report.skipped) == (1, 1)
+    assert [m["Subject"].split(" ")[0] for m in smtp_server.messages] == ["Вы", "Приём"]  # confirmation, cancellation
+    assert {row.kind: row.status for row in rows(db)}["reminder"] == "skipped"
+
+
+def _queue_many(db, count):
+    """``count`` short pending messages, written in one statement."""
+    now = now_utc()
+    db.session.execute(sa.insert(OutboxMessage), [
+        {"dedup_key": f"load:{n}", "kind": "test", "recipient": f"citizen{n}@example.ru", "subject": f"Письмо {n}",
+         "body_text": f"Письмо номер {n}", "status": "pending", "next_attempt_at": now, "created_at": now}
+        for n in range(count)])
+    db.session.commit()
+
+
+@pytest.mark.slow
+def test_a_thousand_messages_go_out_over_few_connections(app, db, runner, smtp_server):
+    app.config["MAIL_BATCH_SIZE"] = 250
+    _queue_many(db, 1000)
+
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1000" in result.output
+    assert len(smtp_server.received) == 1000
+    assert smtp_server.connections == 4
+    assert len({m["Message-ID"] for m in smtp_server.messages}) == 1000
+    assert {row.status for row in rows(db)} == {"sent"}
+
+
+@pytest.mark.slow
+def test_two_send_mail_processes_never_send_a_message_twice(app, db, smtp_server):
+    _queue_many(db, 300)
+    smtp_server.handler.delay = 0.005  # sending takes a while, so the two processes overlap
+
+    processes = [flask_command(app, smtp_server, "send-mail", "--batch-size", "10") for _ in range(2)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+
+    message_ids = [m["Message-ID"] for m in smtp_server.messages]
+    assert len(message_ids) == 300
+    assert len(set(message_ids)) == 300
+    sent_by_each = [int(out.split("sent ")[1].split(",")[0]) for out, _err in outputs]
+    assert sum(sent_by_each) == 300
+    assert all(sent > 0 for sent in sent_by_each), sent_by_each  # both really worked at once
+    assert {row.status for row in rows(db)} == {"sent"}
