@@ -39,21 +39,36 @@ def _division_or_404(slug):
 
 
 def _requested_week(policy, now):
-    """The Monday of the week asked for in ``?week=``, kept inside the booking window."""
+    """The Monday of the week asked for in ``?week=`` (None when not asked), and the window's first and last."""
     window = booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
     first, last = week_start(window.first_day), week_start(window.last_day)
     try:
         wanted = week_start(parse_iso_date(request.args["week"]))
     except (KeyError, ValueError):
-        wanted = first
+        return None, first, last
     return min(max(wanted, first), last), first, last
 
 
 def week_of_slots(division, now, policy):
-    """The slots of one week grouped by local day, with navigation to the neighbours."""
+    """The slots of one week grouped by local day, with navigation to the neighbours.
+
+    Without ``?week=`` it is the first week that has a free time, so nobody lands on an empty week.
+    """
+    def slots_of(monday):
+        return services.slot_views(division, now, policy, monday, monday + timedelta(days=6))
+
     monday, first, last = _requested_week(policy, now)
+    if monday is None:
+        monday = first
+        slots = slots_of(monday)
+        while not slots and monday < last:
+            monday += timedelta(days=7)
+            slots = slots_of(monday)
+        if not slots:
+            monday = first
+    else:
+        slots = slots_of(monday)
     sunday = monday + timedelta(days=6)
-    slots = services.slot_views(division, now, policy, monday, sunday)
     by_day = {monday + timedelta(days=i): [] for i in range(7)}
     for slot in slots:
         by_day[slot.start_dt.astimezone(policy.tz).date()].append(slot)
