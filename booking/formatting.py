@@ -74,6 +74,11 @@ def division_name(division):
     return division.name
 
 
+def data_lang():
+    """`` lang="ru"`` for a tag holding Russian-only text on a page in another language: ``<p{{ data_lang() }}>``."""
+    return Markup(f' lang="{DATA_LANGUAGE}"') if str(get_locale()) != DATA_LANGUAGE else ""
+
+
 def reception_hours(division):
     """«Monday, 10:00–13:00» for each weekly reception session of the division."""
     return [f"{WEEKDAY_LABELS[rule.weekday]}, {clock_of(rule.start_time)}–{clock_of(rule.end_time)}"
@@ -100,6 +105,9 @@ def init_app(app):
         weekday_name=weekday_name, long_date_short=long_date_short,
     )
 
+    # A global, not a context variable, so that imported macros see it too.
+    app.jinja_env.globals["data_lang"] = data_lang
+
     @app.context_processor
     def _globals():
         def switch_language_url(lang, next_url=None):
@@ -109,12 +117,9 @@ def init_app(app):
                 next_url = request.full_path.rstrip("?") if request.method == "GET" else request.path
             return url_for("public.set_language", lang=lang, next=next_url)
 
-        locale = str(get_locale())
         return {
-            "current_locale": locale,
+            "current_locale": str(get_locale()),
             "language_names": LANGUAGE_NAMES,
-            # Spread into a tag that holds Russian-only text: ``<p{{ data_lang }}>``.
-            "data_lang": Markup(f' lang="{DATA_LANGUAGE}"') if locale != DATA_LANGUAGE else "",
             "switch_language_url": switch_language_url,
             "hotline_phone": app.config["HOTLINE_PHONE"],
             "weekday_labels": WEEKDAY_LABELS,

@@ -1,7 +1,7 @@
 """Flask-WTF forms: the shape and validation of what people type, nothing more."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from . import validation
@@ -34,7 +34,7 @@ class CitizenForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[Normalised(validation.normalise_email)],
                         description=_l("The confirmation and the reminder are sent here."),
                         render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"})
-    topic = RadioField(_l("Topic"), choices=[(t, TOPIC_LABELS[t]) for t in Topic.ALL],
+    topic = RadioField(_l("Topic"), choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in Topic.ALL],
                        validators=[InputRequired(message=_l("Choose a topic."))])
     account = StringField(_l("Customer account number"),
                           validators=[Optional(), Normalised(validation.normalise_account)],
