@@ -13,7 +13,14 @@ from booking.extensions import db as _db
 from booking.models import Closure, Division, ReceptionRule
 from booking.services import Actor, Policy, create_booking
 from booking.timeutil import now_utc
+from catalogs import compile_catalogs
 from helpers import details
+
+
+def pytest_sessionstart(session):
+    # The .mo files are built from the committed .po files; a run without `make` builds them too.
+    compile_catalogs()
+
 
 def database_url(tmp_path):
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
