@@ -173,8 +173,18 @@ def manage(code):
     now = now_utc()
     return render_template("public/booking.html", booking=booking, token=token,
                            is_new=request.args.get("new") == "1",
-                           can_change=services.can_change(booking, now),
-                           cancel_form=CancelForm(token=token))
+                           can_change=services.can_change(booking, now))
+
+
+@bp.get("/bookings/<code>/cancel")
+def confirm_cancel(code):
+    """Ask before cancelling: a mistaken tap on a phone should not lose the appointment."""
+    token = request.args.get("token", "")
+    booking = _booking_or_404(code, token)
+    if not services.can_change(booking, now_utc()):
+        flash(_("This appointment can no longer be changed."), "error")
+        return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
+    return render_template("public/cancel.html", booking=booking, token=token, form=CancelForm(token=token))
 
 
 @bp.post("/bookings/<code>/cancel")

@@ -26,7 +26,7 @@ TEXT = {
     },
 }
 DIVISION = "/divisions/severny-filial"
-PUBLIC_PAGES = ("index", "division", "book", "book-errors", "manage", "move", "404")
+PUBLIC_PAGES = ("index", "division", "book", "book-errors", "manage", "move", "cancel", "404")
 
 
 def heading(page):
@@ -88,10 +88,10 @@ def open_public_page(page, name, live_server, lang):
         if name == "book-errors":
             submit(page, lang)
             expect(page.locator("#error-summary")).to_be_visible()
-    elif name in ("manage", "move"):
+    elif name in ("manage", "move", "cancel"):
         code, token = live_server.book()
         page.goto(f"/bookings/{code}?token={token}&new=1" if name == "manage"
-                  else f"/bookings/{code}/move?token={token}")
+                  else f"/bookings/{code}/{name}?token={token}")
     elif name == "404":
         response = page.goto("/no-such-page")
         assert response.status == 404

@@ -53,6 +53,10 @@ def test_a_citizen_books_moves_and_cancels(new_page, live_server, shoot, lang, s
     assert_local_time(moved_to, lang)
     assert moved_to != booked_for
 
+    page.get_by_role("link", name=t["cancel"]).click()
+    expect(heading(page)).to_contain_text("?")
+    assert_fits_width(page)
+    shoot(page, f"cancel-{tag}")
     page.get_by_role("button", name=t["cancel"]).click()
     expect(page.locator(".flash")).to_have_text(t["cancelled"])
     expect(page.locator(".status")).to_have_text(t["status_cancelled"])
@@ -70,6 +74,7 @@ def test_booking_works_without_javascript(new_page, live_server):
     fill_details(page, "ru", live_server.citizen())
     submit(page, "ru")
     expect(heading(page)).to_have_text(TEXT["ru"]["booked"])
+    page.get_by_role("link", name=TEXT["ru"]["cancel"]).click()
     page.get_by_role("button", name=TEXT["ru"]["cancel"]).click()
     expect(page.locator(".status")).to_have_text(TEXT["ru"]["status_cancelled"])
 

@@ -194,7 +194,8 @@ def test_pages_are_ready_for_a_strict_content_security_policy(client, booking):
     booking, token = booking
     free = quote(slot_start(first_free_day(), "11:00").isoformat())
     urls = ["/", "/divisions/severny", f"/divisions/severny/book?start={free}",
-            f"/bookings/{booking.code}?token={token}", f"/bookings/{booking.code}/move?token={token}", "/nowhere"]
+            f"/bookings/{booking.code}?token={token}", f"/bookings/{booking.code}/move?token={token}",
+            f"/bookings/{booking.code}/cancel?token={token}", "/nowhere"]
     for url in urls:
         for lang in ("ru", "en"):
             response, page = get(client, url, lang=lang)
@@ -203,3 +204,16 @@ def test_pages_are_ready_for_a_strict_content_security_policy(client, booking):
             assert not page.find("style"), url
             assert not [a for _, a in page.tags if "style" in a or any(k.startswith("on") for k in a)], url
             assert not re.search(r"\b(?:href|src)=\"(?:https?:)?//", page.html), url
+
+
+def test_cancelling_asks_first_and_a_wrong_token_finds_nothing(client, booking):
+    booking, token = booking
+    response, page = get(client, f"/bookings/{booking.code}/cancel?token={token}", lang="ru")
+    assert response.status_code == 200 and f"Отменить запись {booking.code}?" in page.html
+    assert booking.status == "booked"
+    assert client.get(f"/bookings/{booking.code}/cancel?token=wrong").status_code == 404
+
+    response = client.post(f"/bookings/{booking.code}/cancel", data={"token": token})
+    assert response.status_code == 303
+    response, page = get(client, f"/bookings/{booking.code}/cancel?token={token}", lang="ru")
+    assert response.status_code == 303  # nothing left to cancel: back to the appointment
