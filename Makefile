@@ -25,7 +25,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 booking/translations/%/LC_MESSAGES/messages.mo: booking/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
-	$(BIN)/pybabel compile -l $* -i $< -o $@
+	$(BIN)/pybabel -q compile -l $* -i $< -o $@
 
 install: $(VENV)/.installed $(COMPILED)
 install-dev: $(VENV)/.installed-dev $(COMPILED)
@@ -43,9 +43,9 @@ test: install-dev
 ## make translations: collect the texts of the code and templates, add new ones to every catalog
 translations: | $(VENV)/.installed
 	@pot=$$(mktemp) && \
-	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) \
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) \
 	  --add-location=file --sort-output -o $$pot . && \
-	$(BIN)/pybabel update -i $$pot -d booking/translations --ignore-obsolete --ignore-pot-creation-date && \
+	$(BIN)/pybabel -q update -i $$pot -d booking/translations --ignore-obsolete --ignore-pot-creation-date && \
 	rm -f $$pot
 
 clean:
