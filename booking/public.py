@@ -72,7 +72,9 @@ def week_of_slots(division, now, policy):
     by_day = {monday + timedelta(days=i): [] for i in range(7)}
     for slot in slots:
         by_day[slot.start_dt.astimezone(policy.tz).date()].append(slot)
-    days = [{"day": day, "slots": items, "holiday": holiday_name(day, policy.holiday_country, _lang())}
+    today = local_today(now, policy.tz)
+    days = [{"day": day, "slots": items, "past": day < today,
+             "holiday": holiday_name(day, policy.holiday_country, _lang())}
             for day, items in by_day.items()]
     return {
         "monday": monday,
@@ -81,7 +83,7 @@ def week_of_slots(division, now, policy):
         "has_slots": bool(slots),
         "prev_week": monday - timedelta(days=7) if monday > first else None,
         "next_week": monday + timedelta(days=7) if monday < last else None,
-        "today": local_today(now, policy.tz),
+        "today": today,
     }
 
 
