@@ -5,7 +5,12 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run serve test test-sqlite test-postgres install install-dev clean
+.PHONY: run serve test test-sqlite test-postgres install install-dev clean translations
+
+# Message catalogs: the .po files are the source, the .mo files are built from them.
+CATALOGS := $(wildcard booking/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +24,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+booking/translations/%/LC_MESSAGES/messages.mo: booking/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel -q compile -l $* -i $< -o $@
+
+install: $(VENV)/.installed $(COMPILED)
+install-dev: $(VENV)/.installed-dev $(COMPILED)
 
 ## make run: install, create the database with demo data when empty, serve on 127.0.0.1:$(PORT)
 ## (demo mode: without SECRET_KEY a random key is kept in instance/secret_key)
@@ -43,6 +51,14 @@ test-sqlite: install-dev
 
 test-postgres: install-dev
 	$(BIN)/python tests/pg.py $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make translations: collect the texts of the code and templates, add new ones to every catalog
+translations: | $(VENV)/.installed
+	@pot=$$(mktemp) && \
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) \
+	  --add-location=file --sort-output -o $$pot . && \
+	$(BIN)/pybabel -q update -i $$pot -d booking/translations --ignore-obsolete --ignore-pot-creation-date && \
+	rm -f $$pot
 
 clean:
 	rm -rf $(VENV) .pytest_cache

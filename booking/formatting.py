@@ -4,6 +4,7 @@ from datetime import datetime
 from flask import current_app, request, session, url_for
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from .models import BookingStatus, Role, Topic
 from .timeutil import get_tz
@@ -24,6 +25,13 @@ STATUS_LABELS = {
     BookingStatus.NO_SHOW: _l("Did not come"),
 }
 
+# Each language's name in itself, as the switch shows it.
+LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
+
+# Divisions are described in Russian only (their English name aside): pages in another
+# language mark that text so screen readers pronounce it with a Russian voice.
+DATA_LANGUAGE = "ru"
+
 WEEKDAY_LABELS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
                   _l("Saturday"), _l("Sunday")]
 
@@ -43,6 +51,21 @@ def day_heading(value):
     return format_date(value, "EEE, d MMMM")
 
 
+def day_month(value):
+    """«2 декабря»."""
+    return format_date(value, "d MMMM")
+
+
+def weekday_name(value):
+    """«среда»."""
+    return format_date(value, "EEEE")
+
+
+def long_date_short(value):
+    """«среда, 2 декабря»: a date of this or next month, without the year."""
+    return format_date(value, "EEEE, d MMMM")
+
+
 def clock(dt):
     return format_time(dt, "HH:mm")
 
@@ -50,6 +73,28 @@ def clock(dt):
 def iso_local(dt):
     """An instant as ISO 8601 in the booking time zone, e.g. ``2026-12-02T10:00:00+03:00``."""
     return dt.astimezone(get_tz(current_app.config["BOOKING_TIMEZONE"])).isoformat()
+
+
+def division_name(division):
+    """The division's English name on English pages when it has one, else its Russian name."""
+    if str(get_locale()) == "en" and division.name_en:
+        return division.name_en
+    return division.name
+
+
+def data_lang():
+    """`` lang="ru"`` for a tag holding Russian-only text on a page in another language: ``<p{{ data_lang() }}>``."""
+    return Markup(f' lang="{DATA_LANGUAGE}"') if str(get_locale()) != DATA_LANGUAGE else ""
+
+
+def reception_hours(division):
+    """«Monday, 10:00–13:00» for each weekly reception session of the division."""
+    return [f"{WEEKDAY_LABELS[rule.weekday]}, {clock_of(rule.start_time)}–{clock_of(rule.end_time)}"
+            for rule in division.rules]
+
+
+def clock_of(value):
+    return value.strftime("%H:%M")
 
 
 def topic_label(topic):
@@ -66,15 +111,25 @@ def init_app(app):
         phone=format_phone, iso_local=iso_local, topic_label=topic_label, status_label=status_label,
         role_label=role_label, actor_label=actor_label, audit_action=audit_action, audit_detail=audit_detail,
         booking_origin=booking_origin,
+        division_name=division_name, reception_hours=reception_hours, day_month=day_month,
+        weekday_name=weekday_name, long_date_short=long_date_short,
     )
+
+    # A global, not a context variable, so that imported macros see it too.
+    app.jinja_env.globals["data_lang"] = data_lang
 
     @app.context_processor
     def _globals():
-        def switch_language_url(lang):
-            return url_for("public.set_language", lang=lang, next=request.full_path.rstrip("?"))
+        def switch_language_url(lang, next_url=None):
+            """The switch's link: change language, then come back to this page (or ``next_url``)."""
+            if not next_url:
+                # A form's answer cannot be fetched again with GET: come back to its address only.
+                next_url = request.full_path.rstrip("?") if request.method == "GET" else request.path
+            return url_for("public.set_language", lang=lang, next=next_url)
 
         return {
             "current_locale": str(get_locale()),
+            "language_names": LANGUAGE_NAMES,
             "switch_language_url": switch_language_url,
             "hotline_phone": app.config["HOTLINE_PHONE"],
             "weekday_labels": WEEKDAY_LABELS,

@@ -40,8 +40,9 @@ class CitizenForm(FlaskForm):
                         render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"})
     topic = RadioField(_l("Topic"), choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in Topic.ALL],
                        validators=[InputRequired(message=_l("Choose a topic."))])
-    account = StringField(_l("Customer account number (if you have one)"),
+    account = StringField(_l("Customer account number"),
                           validators=[Optional(), Normalised(validation.normalise_account)],
+                          description=_l("It is on your bill. Leave it empty if you do not have one."),
                           render_kw={"inputmode": "numeric"})
     address = StringField(_l("Address of the property concerned"),
                           validators=[Optional(), Length(max=300)],

@@ -43,25 +43,42 @@ def _division_or_404(slug):
 
 
 def _requested_week(policy, now):
-    """The Monday of the week asked for in ``?week=``, kept inside the booking window."""
+    """The Monday of the week asked for in ``?week=`` (None when not asked), and the window's first and last."""
     window = booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
     first, last = week_start(window.first_day), week_start(window.last_day)
     try:
         wanted = week_start(parse_iso_date(request.args["week"]))
     except (KeyError, ValueError):
-        wanted = first
+        return None, first, last
     return min(max(wanted, first), last), first, last
 
 
 def week_of_slots(division, now, policy):
-    """The slots of one week grouped by local day, with navigation to the neighbours."""
+    """The slots of one week grouped by local day, with navigation to the neighbours.
+
+    Without ``?week=`` it is the first week that has a free time, so nobody lands on an empty week.
+    """
+    def slots_of(monday):
+        return services.slot_views(division, now, policy, monday, monday + timedelta(days=6))
+
     monday, first, last = _requested_week(policy, now)
+    if monday is None:
+        monday = first
+        slots = slots_of(monday)
+        while not slots and monday < last:
+            monday += timedelta(days=7)
+            slots = slots_of(monday)
+        if not slots:
+            monday = first
+    else:
+        slots = slots_of(monday)
     sunday = monday + timedelta(days=6)
-    slots = services.slot_views(division, now, policy, monday, sunday)
     by_day = {monday + timedelta(days=i): [] for i in range(7)}
     for slot in slots:
         by_day[slot.start_dt.astimezone(policy.tz).date()].append(slot)
-    days = [{"day": day, "slots": items, "holiday": holiday_name(day, policy.holiday_country, _lang())}
+    today = local_today(now, policy.tz)
+    days = [{"day": day, "slots": items, "past": day < today,
+             "holiday": holiday_name(day, policy.holiday_country, _lang())}
             for day, items in by_day.items()]
     return {
         "monday": monday,
@@ -70,7 +87,7 @@ def week_of_slots(division, now, policy):
         "has_slots": bool(slots),
         "prev_week": monday - timedelta(days=7) if monday > first else None,
         "next_week": monday + timedelta(days=7) if monday < last else None,
-        "today": local_today(now, policy.tz),
+        "today": today,
     }
 
 
@@ -160,8 +177,18 @@ def manage(code):
     now = now_utc()
     return render_template("public/booking.html", booking=booking, token=token,
                            is_new=request.args.get("new") == "1",
-                           can_change=services.can_change(booking, now),
-                           cancel_form=CancelForm(token=token))
+                           can_change=services.can_change(booking, now))
+
+
+@bp.get("/bookings/<code>/cancel")
+def confirm_cancel(code):
+    """Ask before cancelling: a mistaken tap on a phone should not lose the appointment."""
+    token = request.args.get("token", "")
+    booking = _booking_or_404(code, token)
+    if not services.can_change(booking, now_utc()):
+        flash(_("This appointment can no longer be changed."), "error")
+        return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
+    return render_template("public/cancel.html", booking=booking, token=token, form=CancelForm(token=token))
 
 
 @bp.post("/bookings/<code>/cancel")

@@ -20,7 +20,13 @@ from booking.extensions import db as _db
 from booking.models import Closure, Division, ReceptionRule
 from booking.services import Actor, Policy, create_booking
 from booking.timeutil import now_utc
+from catalogs import compile_catalogs
 from helpers import details
+
+
+def pytest_sessionstart(session):
+    # The .mo files are built from the committed .po files; a run without `make` builds them too.
+    compile_catalogs()
 
 
 def database_url(tmp_path):
@@ -90,8 +96,11 @@ class Browser(FlaskClient):
 
 @pytest.fixture
 def client(app):
+    """A browser that asks for English, the language of the source strings; Russian is tested explicitly."""
     app.test_client_class = Browser
-    return app.test_client()
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return browser
 
 
 @pytest.fixture

@@ -13,9 +13,17 @@
     for (var i = 0; i < radios.length; i++) radios[i].addEventListener("change", update);
     update();
   }
-  // Move focus to the error summary so screen readers announce it.
-  var summary = document.getElementById("error-summary") || document.getElementById("problem");
-  if (summary) { summary.setAttribute("tabindex", "-1"); summary.focus(); }
+  // The pages focus their error summary with autofocus; older browsers get it here.
+  var summary = document.querySelector("[autofocus]");
+  if (summary && document.activeElement === document.body) summary.focus();
+  // A link to a field from the error summary: focus the field, not just scroll to it.
+  var links = document.querySelectorAll("#error-summary a[href^='#']");
+  for (var j = 0; j < links.length; j++) {
+    links[j].addEventListener("click", function (event) {
+      var target = document.getElementById(this.getAttribute("href").slice(1));
+      if (target) { event.preventDefault(); target.focus(); target.scrollIntoView({ block: "center" }); }
+    });
+  }
 })();
 // Staff agenda: a print button where scripts run (elsewhere the browser's own Print works the same).
 (function () {

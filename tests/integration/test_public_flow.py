@@ -114,7 +114,9 @@ def test_cancel_from_the_private_link(client, make_division, db):
     division = make_division()
     start = slot_start(first_free_day(), "10:20")
     path, token = manage_params(post_booking(client, division, start))
-    page = client.get(f"{path}?token={token}")
+    assert f"{path}/cancel?token={token}" in client.get(f"{path}?token={token}").text
+    page = client.get(f"{path}/cancel?token={token}")  # asked to confirm first
+    assert page.status_code == 200
     response = client.post(f"{path}/cancel", data={"csrf_token": csrf(page.text), "token": token})
     assert response.status_code == 303
     booking = db.session.scalar(sa.select(Booking))

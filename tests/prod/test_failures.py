@@ -30,7 +30,7 @@ def assert_unavailable(response, kind):
         assert response.get_json() == {"error": "unavailable", "message": response.get_json()["message"]}
     else:
         assert response.mimetype == "text/html"
-        assert "temporarily unavailable" in body
+        assert "temporarily unavailable" in body or "временно недоступен" in body
 
 
 def test_an_unreachable_database_gives_503_pages_and_json(app_config):
