@@ -43,14 +43,15 @@ serve: install
 	$(FLASK) init-db
 	$(BIN)/gunicorn --config gunicorn.conf.py app:app
 
-## make test: the whole test suite on SQLite, then again on a throwaway PostgreSQL (tests/pg.py)
+## make test: the whole test suite on SQLite, then again on a throwaway PostgreSQL (tests/pg.py);
+## the browser tests serve their own SQLite database, so they run once
 test: test-sqlite test-postgres
 
 test-sqlite: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install-dev
-	$(BIN)/python tests/pg.py $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python tests/pg.py $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 ## make translations: collect the texts of the code and templates, add new ones to every catalog
 translations: | $(VENV)/.installed
