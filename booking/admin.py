@@ -10,6 +10,7 @@ from dataclasses import asdict
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -124,9 +125,11 @@ def _schedule_change(division, rules, closures, apply, reason, message):
         services.settle_affected(affected, decision, now, staff_actor(), reason=reason)
     db.session.commit()
     if affected and decision == "cancel":
-        message = _("%(message)s %(num)d booking(s) cancelled.", message=message, num=len(affected))
+        message = ngettext("%(message)s %(num)d booking cancelled.", "%(message)s %(num)d bookings cancelled.",
+                           len(affected), message=message)
     elif affected:
-        message = _("%(message)s %(num)d booking(s) kept as exceptions.", message=message, num=len(affected))
+        message = ngettext("%(message)s %(num)d booking kept as an exception.",
+                           "%(message)s %(num)d bookings kept as exceptions.", len(affected), message=message)
     return _to_division_page(division, message)
 
 

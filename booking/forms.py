@@ -148,7 +148,7 @@ class DivisionForm(FlaskForm):
     slug = StringField(_l("Address name"), validators=[DataRequired(), Length(max=64), Regexp(
         SLUG_RE, message=_l("Lower-case Latin letters, digits and single hyphens only."))],
         description=_l("Part of the division's web address, for example severny-filial."))
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Division name"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)])
     head_name = StringField(_l("Full name of the head"), validators=[DataRequired(), Length(max=200)])
     head_title = StringField(_l("Position of the head"), validators=[Optional(), Length(max=200)])
