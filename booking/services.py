@@ -210,9 +210,31 @@ def _bookable_slot(division, start_dt, now, policy):
     return slot
 
 
+def _person_lock_key(division_id, kind, value):
+    digest = hashlib.blake2b(f"{division_id}:{kind}:{value}".encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _serialise_person(division_id, details):
+    """Let one transaction at a time check and use a person's allowance at a division.
+
+    On PostgreSQL two requests of the same person would both count zero bookings
+    and both book; a transaction-scoped advisory lock per e-mail and per phone
+    (taken in a fixed order) makes the second wait for the first. SQLite needs
+    nothing: writing transactions already run one at a time (BEGIN IMMEDIATE).
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({_person_lock_key(division_id, "email", details.email),
+                   _person_lock_key(division_id, "phone", details.phone)})
+    for key in keys:
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def _check_person_limit(division, details, now, policy, exclude_id=None):
     if not policy.max_active_per_person:
         return
+    _serialise_person(division.id, details)
     query = (sa.select(sa.func.count()).select_from(Booking)
              .where(Booking.division_id == division.id, Booking.status == BookingStatus.BOOKED,
                     Booking.end_utc > now,

@@ -98,6 +98,23 @@ def test_simultaneous_api_bookings_fill_exactly_the_free_places(site, places):
     assert rows == places  # the losers left nothing behind
 
 
+def test_one_person_booking_many_times_at_once_gets_one_booking(site):
+    """The one-booking-per-person limit holds under concurrency too, not only the capacity."""
+    app, server = site
+    slug = add_division(app, 1)
+    day = first_free_day()
+    starts = [slot_start(day, clock) for clock in ("10:00", "10:20", "10:40", "11:00", "11:20", "11:40")]
+
+    def same_person(i):
+        body = {**api_booking(slug, starts[i], 0), "email": "same.person@example.ru", "phone": "+79165550000"}
+        return server.request("POST", "/api/v1/bookings", body)
+
+    results = all_at_once(len(starts), same_person)
+
+    assert statuses(results) == {201: 1, 409: len(starts) - 1}, results
+    assert all(status == 201 or '"limit_reached"' in body for status, _headers, body in results)
+
+
 def test_simultaneous_form_submissions_book_the_last_place_once(site):
     app, server = site
     slug = add_division(app, 1)
