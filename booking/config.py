@@ -29,7 +29,8 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
         default_db = "sqlite:///" + os.path.join(instance_path, "priyom.sqlite3")
         self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(os.environ.get("DATABASE_URL", default_db))
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A file cannot drop the connection; a server can, between two requests.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")}
 
         self.BOOKING_TIMEZONE = os.environ.get("BOOKING_TIMEZONE", "Europe/Moscow")
         self.BOOKING_HORIZON_DAYS = _env_int("BOOKING_HORIZON_DAYS", 30)
@@ -38,6 +39,8 @@ class Config:
         self.BOOKING_MAX_ACTIVE_PER_PERSON = _env_int("BOOKING_MAX_ACTIVE_PER_PERSON", 1)
         self.BOOKING_HOLIDAY_COUNTRY = "RU"
         self.PHONE_DEFAULT_REGION = "RU"
+        # How long a server process may show a division's slots from rules read earlier.
+        self.SCHEDULE_CACHE_SECONDS = _env_int("SCHEDULE_CACHE_SECONDS", 5)
         self.HOTLINE_PHONE = os.environ.get("HOTLINE_PHONE", "+7 495 000-00-00")
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 

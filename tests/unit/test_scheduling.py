@@ -181,3 +181,13 @@ def test_pure_modules_import_neither_flask_nor_the_database():
         relative = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
         assert not imported & {"flask", "sqlalchemy", "flask_sqlalchemy"}, name
         assert not relative & {"models", "extensions", "services"}, name
+
+
+def test_a_changed_rule_lays_out_new_slots_despite_the_cache():
+    rule = Rule(0)
+    first = slots(date(2026, 12, 7), date(2026, 12, 7), rules=[rule])
+    assert slots(date(2026, 12, 7), date(2026, 12, 7), rules=[rule]) == first
+    rule.places, rule.end_time = 2, time(11)
+    changed = slots(date(2026, 12, 7), date(2026, 12, 7), rules=[rule])
+    assert len(changed) == 3 and {s.capacity for s in changed} == {2}
+    assert len(first) == 9 and {s.capacity for s in first} == {1}
