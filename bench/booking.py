@@ -106,7 +106,7 @@ def run():
                            note=f"{CONTENDED_PLACES} booked + {contenders - CONTENDED_PLACES} × 409 each time"
                            if not wrong else f"UNEXPECTED answers {wrong}")
                 report.add(f"{backend}: 5xx and socket errors", fives, "",
-                           target=("==", 0), note=f"{server.errors_logged()} tracebacks logged")
+                           target=("==", 0), must=True, note=f"{server.errors_logged()} tracebacks logged")
 
                 after = server.memory_kib()
                 peak = max(hwm for _rss, hwm in after.values())

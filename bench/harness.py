@@ -113,6 +113,7 @@ class Figure:
     ratio: object = None
     target: tuple = None  # (">=" | "<=" | "==", number), checked against the ratio's median
     note: str = ""
+    must: bool = False  # a correctness target (no 5xx), not a speed one
 
     @property
     def verdict(self):
@@ -127,7 +128,8 @@ class Figure:
     def as_dict(self, script):
         return {"script": script, "name": self.name, "value": self.value, "unit": self.unit,
                 "baseline": self.baseline, "baseline_name": self.baseline_name, "ratio": self.ratio,
-                "target": list(self.target) if self.target else None, "verdict": self.verdict, "note": self.note}
+                "target": list(self.target) if self.target else None, "verdict": self.verdict, "note": self.note,
+                "must": self.must}
 
 
 class Report:
@@ -505,6 +507,5 @@ def alternate(measurements, n_rounds=None):
 
 
 def main(run):
-    """Run a benchmark script's ``run(report)``-style entry point and save its figures."""
-    report = run()
-    report.save()
+    """Run a benchmark script's ``run()``, which returns its :class:`Report`, and save the figures."""
+    run().save()
