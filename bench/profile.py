@@ -1,21 +1,27 @@
-"""Where the time of one request goes: pyinstrument over the app in-process.
+"""Where the time of a request goes, on the benchmarks' data.
 
-``python -m bench.profile listing`` (or ``booking``, ``bare``) prints the call
-tree of 200 requests on the benchmarks' data, with the CPU time per request
-of the endpoint and of the bare one beside it. For a live worker under load,
-``py-spy record --pid <worker> --format raw`` (py-spy is in
-requirements-bench.txt) shows the same from outside.
+``python -m bench.profile listing`` (or ``booking``, ``bare``): pyinstrument's
+call tree of 200 requests in-process, with the CPU time per request of the
+endpoint and of the bare one beside it.
+
+``python -m bench.profile live [sqlite|postgresql]``: py-spy samples one
+gunicorn worker while wrk loads the listing, and prints the share of samples
+in which each function is on the stack (gunicorn's socket writes included,
+which an in-process profile cannot see).
 """
+import collections
 import os
 import resource
+import subprocess
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
 from booking.timeutil import now_utc
 
-from . import booking, slots
+from . import booking, harness, slots
 
 
 def cpu_ms(call, n):
@@ -64,5 +70,33 @@ def main(what="listing", n=200):
     print(profiler.output_text(unicode=True, color=False))
 
 
+def live(backend="sqlite", seconds=8):
+    """py-spy over one gunicorn worker serving the listing under wrk."""
+    with harness.databases([backend]) as new_database:
+        url = new_database(backend, "profile")
+        body = slots.prepare(url)
+        with harness.Server(url, n_workers=1, bare_body=body) as server:
+            out = Path(tempfile.mkdtemp(prefix="priyom-pyspy-")) / "samples.txt"
+            spy = subprocess.Popen([str(harness.BIN / "py-spy"), "record", "--pid", str(server.worker_pids()[0]),
+                                    "--duration", str(seconds), "--format", "raw", "--output", str(out),
+                                    "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
+            load = harness.wrk(server.base_url + slots.PATH, duration=seconds, connections=2)
+            spy.wait()
+    total, on_stack = 0, collections.Counter()
+    for line in out.read_text().splitlines():
+        stack, count = line.rsplit(" ", 1)
+        total += int(count)
+        for name in {frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].split(":")[0] if "(" in frame
+                     else frame for frame in stack.split(";")}:
+            on_stack[name] += int(count)
+    print(f"{backend}: {load.rps:.0f} req/s from one worker; {total} samples")
+    for name, count in on_stack.most_common(40):
+        print(f"{count / total * 100:5.1f}%  {name}")
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    if sys.argv[1:2] == ["live"]:
+        live(*sys.argv[2:3])
+    else:
+        main(*sys.argv[1:2])

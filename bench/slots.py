@@ -27,32 +27,36 @@ def prepare(url):
 
 def run():
     report = harness.Report("slots", "slot listing (30-day window) vs a bare endpoint, same server")
-    with harness.databases(["sqlite"]) as new_database:
-        url = new_database("sqlite", "slots")
-        body = prepare(url)
-        with harness.Server(url, bare_body=body) as server:
-            status, listed = harness.get(server.port, PATH)
-            assert status == 200, status
-            report.log(f"{server.n_workers} {server.worker_class} workers; listing {len(listed)} bytes, "
-                       f"{len(json.loads(listed))} slots; bare body {len(body)} bytes")
-            for path in (PATH, "/_bench/bare"):  # warm every worker
-                harness.wrk(server.base_url + path, duration=1)
-            results = harness.alternate({
-                "bare": lambda: harness.wrk(server.base_url + "/_bench/bare"),
-                "slots": lambda: harness.wrk(server.base_url + PATH),
-            })
-    ratios = [s.rps / b.rps for s, b in zip(results["slots"], results["bare"])]
-    errors = sum(r.errors for rs in results.values() for r in rs)
-    report.add("slot listing", harness.spread(r.rps for r in results["slots"]), "req/s",
-               baseline=harness.spread(r.rps for r in results["bare"]), baseline_name="bare endpoint",
-               ratio=harness.spread(ratios), target=(">=", 0.5), note=f"errors {errors}")
-    report.add("slot listing p50 latency", harness.spread(r.p50_ms for r in results["slots"]), "ms",
-               baseline=harness.spread(r.p50_ms for r in results["bare"]), baseline_name="bare",
-               ratio=harness.spread(s.p50_ms / b.p50_ms for s, b in zip(results["slots"], results["bare"])))
-    report.add("slot listing p99 latency", harness.spread(r.p99_ms for r in results["slots"]), "ms",
-               baseline=harness.spread(r.p99_ms for r in results["bare"]), baseline_name="bare",
-               ratio=harness.spread(s.p99_ms / b.p99_ms for s, b in zip(results["slots"], results["bare"])))
+    with harness.databases() as new_database:
+        for backend in harness.backends():
+            url = new_database(backend, "slots")
+            body = prepare(url)
+            with harness.Server(url, bare_body=body) as server:
+                status, listed = harness.get(server.port, PATH)
+                assert status == 200, status
+                report.log(f"{backend}: {server.n_workers} {server.worker_class} workers; listing {len(listed)} "
+                           f"bytes, {len(json.loads(listed))} slots; bare body {len(body)} bytes")
+                for path in (PATH, "/_bench/bare"):  # warm every worker
+                    harness.wrk(server.base_url + path, duration=1)
+                results = harness.alternate({
+                    "bare": lambda: harness.wrk(server.base_url + "/_bench/bare"),
+                    "slots": lambda: harness.wrk(server.base_url + PATH),
+                })
+            add_figures(report, backend, results)
     return report
+
+
+def add_figures(report, backend, results):
+    slots, bare = results["slots"], results["bare"]
+    errors = sum(r.errors for r in slots + bare)
+    report.add(f"{backend}: slot listing", harness.spread(r.rps for r in slots), "req/s",
+               baseline=harness.spread(r.rps for r in bare), baseline_name="bare endpoint",
+               ratio=harness.spread(s.rps / b.rps for s, b in zip(slots, bare)), target=(">=", 0.5),
+               note=f"errors {errors}")
+    for name, attr in (("p50", "p50_ms"), ("p99", "p99_ms")):
+        report.add(f"{backend}: slot listing {name} latency", harness.spread(getattr(r, attr) for r in slots), "ms",
+                   baseline=harness.spread(getattr(r, attr) for r in bare), baseline_name="bare",
+                   ratio=harness.spread(getattr(s, attr) / getattr(b, attr) for s, b in zip(slots, bare)))
 
 
 if __name__ == "__main__":
