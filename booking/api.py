@@ -4,6 +4,8 @@ No cookies: a booking is reached with its code and ``Authorization: Bearer
 <manage_token>``. Every failure is a JSON body with an ``error`` code and a
 ``message`` in the client's language (``Accept-Language``).
 """
+import threading
+
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
@@ -186,6 +188,7 @@ def division_slots(slug):
 
 
 _LISTING_BODIES_MAX = 128
+_LISTING_BODIES_LOCK = threading.Lock()
 
 
 def _listing_body(available, tz):
@@ -199,9 +202,10 @@ def _listing_body(available, tz):
     body = cache.get(available.key)
     if body is None:
         body = current_app.json.response([slot_json(v, tz) for v in available.views()]).get_data()
-        if len(cache) >= _LISTING_BODIES_MAX:
-            cache.pop(next(iter(cache)), None)
-        cache[available.key] = body
+        with _LISTING_BODIES_LOCK:  # threaded workers share the cache
+            if len(cache) >= _LISTING_BODIES_MAX:
+                cache.pop(next(iter(cache)))
+            cache[available.key] = body
     return body
 
 
