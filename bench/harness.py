@@ -87,13 +87,14 @@ def spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
-def _fmt(x):
+def fmt(x):
+    """A number or a spread() for people: a few significant digits, median (min–max)."""
     if x is None:
         return "-"
     if isinstance(x, dict):
         if x["n"] == 1 or x["min"] == x["max"]:
-            return _fmt(x["median"])
-        return f"{_fmt(x['median'])} ({_fmt(x['min'])}–{_fmt(x['max'])})"
+            return fmt(x["median"])
+        return f"{fmt(x['median'])} ({fmt(x['min'])}–{fmt(x['max'])})"
     if isinstance(x, float):
         if abs(x) >= 100:
             return f"{x:,.0f}".replace(",", " ")
@@ -161,11 +162,11 @@ def format_row(row, with_script=True):
     target = ""
     if row["target"]:
         target = f"target {row['target'][0]} {row['target'][1]}: {row['verdict']}"
-    parts = [f"{row['name']}: {_fmt(row['value'])} {row['unit']}"]
+    parts = [f"{row['name']}: {fmt(row['value'])} {row['unit']}"]
     if row["baseline"] is not None:
-        parts.append(f"vs {row['baseline_name']} {_fmt(row['baseline'])}")
+        parts.append(f"vs {row['baseline_name']} {fmt(row['baseline'])}")
     if row["ratio"] is not None:
-        parts.append(f"ratio {_fmt(row['ratio'])}")
+        parts.append(f"ratio {fmt(row['ratio'])}")
     if target:
         parts.append(target)
     if row["note"]:
@@ -241,7 +242,6 @@ def databases(names=None):
                 return f"sqlite:///{tmp / (name + '.sqlite3')}"
             return cluster.create_database(name)
 
-        new_database.tmp = tmp
         yield new_database
 
 
@@ -447,42 +447,38 @@ async def _exchange(port, raw, timeout):
         writer.close()
 
 
-def burst(port, raws, concurrency, timeout=120, keep_bodies=False):
+def burst(port, raws, concurrency, timeout=120):
     """Send every request of ``raws`` with ``concurrency`` clients; statuses, latencies, wall time.
 
     A request that fails at the socket level counts as status 0.
     """
     async def run():
-        latencies, statuses, bodies = [], Counter(), []
-        queue = iter(enumerate(raws))
+        latencies, statuses = [], Counter()
+        queue = iter(raws)  # shared: each client takes the next request
 
         async def client():
-            for _i, raw in queue:
+            for raw in queue:
                 started = time.perf_counter()
                 try:
-                    status, body = await _exchange(port, raw, timeout)
+                    status, _body = await _exchange(port, raw, timeout)
                 except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
-                    status, body = 0, b""
+                    status = 0
                 latencies.append(time.perf_counter() - started)
                 statuses[status] += 1
-                if keep_bodies:
-                    bodies.append((status, body))
 
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(concurrency)))
-        return time.perf_counter() - started, latencies, statuses, bodies
+        return time.perf_counter() - started, latencies, statuses
 
-    elapsed, latencies, statuses, bodies = asyncio.run(run())
+    elapsed, latencies, statuses = asyncio.run(run())
     latencies.sort()
 
     def pct(p):
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else 0.0
 
-    result = LoadResult(requests=len(latencies), seconds=elapsed, rps=len(latencies) / elapsed,
-                        p50_ms=pct(50), p90_ms=pct(90), p99_ms=pct(99),
-                        errors=sum(n for s, n in statuses.items() if s == 0 or s >= 500), statuses=statuses)
-    result.bodies = bodies
-    return result
+    return LoadResult(requests=len(latencies), seconds=elapsed, rps=len(latencies) / elapsed,
+                      p50_ms=pct(50), p90_ms=pct(90), p99_ms=pct(99),
+                      errors=sum(n for s, n in statuses.items() if s == 0 or s >= 500), statuses=statuses)
 
 
 def get(port, path, timeout=10):
