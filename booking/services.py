@@ -4,6 +4,7 @@ Request-free: every operation takes ``now`` and works inside the caller's
 transaction (it flushes, the request or command commits). Capacity is left to
 the ``uq_booking_place`` index; a lost race surfaces as :class:`SlotTaken`.
 """
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -173,14 +174,14 @@ _ACTIVE_DIVISION_RULES = (
 _CLOSURES = sa.select(Closure.first_day, Closure.last_day).where(Closure.division_id == sa.bindparam("division_id"))
 
 
-def _held_places(division_id, first_dt, last_dt):
+def _held_places(division_id, first_dt, last_dt, conn=None):
     """``(starts, places)``: two parallel tuples, slot starts as the database gives them and places held.
 
-    One grouped query. The starts stay unconverted: comparing them is all a
-    cached listing needs, and converting a few hundred datetimes would cost more
-    than the query.
+    One grouped query, on the session's connection unless given another. The
+    starts stay unconverted: comparing them is all a cached listing needs, and
+    converting a few hundred datetimes would cost more than the query.
     """
-    rows = db.session.connection().execute(
+    rows = (conn or db.session.connection()).execute(
         _HELD_PLACES, {"division_id": division_id, "first_dt": first_dt, "last_dt": last_dt}).all()
     return tuple(zip(*rows)) or ((), ())
 
@@ -245,17 +246,36 @@ def division_availability(slug, now, policy=None, first_day=None, last_day=None)
     The division's schedule (its rules and closures) comes from a per-process
     cache kept for ``SCHEDULE_CACHE_SECONDS``; the places held are read every time.
     """
-    schedule = _cached_schedule(slug)
-    if schedule is None:
-        return None
-    division_id, rules, closures = schedule
-    return _availability(division_id, rules, closures, now, policy or current_policy(), first_day, last_day)
+    with _reading() as conn:
+        schedule = _cached_schedule(slug, conn)
+        if schedule is None:
+            return None
+        division_id, rules, closures = schedule
+        return _availability(division_id, rules, closures, now, policy or current_policy(), first_day, last_day,
+                             conn)
+
+
+@contextlib.contextmanager
+def _reading():
+    """A connection of its own for a read that needs no transaction of the session's.
+
+    On a database server it runs in autocommit: no BEGIN and ROLLBACK round
+    trips around a single query. SQLite keeps the transaction handling of
+    :mod:`booking.database`, which autocommit would undo.
+    """
+    conn = db.engine.connect()
+    try:
+        if conn.dialect.name != "sqlite":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+    finally:
+        conn.close()
 
 
 _SCHEDULES = "priyom.schedules"
 
 
-def _cached_schedule(slug):
+def _cached_schedule(slug, conn):
     """``(division_id, rules, closures)`` of the active division ``slug``, or None.
 
     Rules and closures change a few times a year and the listing is read all
@@ -269,7 +289,6 @@ def _cached_schedule(slug):
     found = cache.get(slug)
     if found is not None and found[0] > time.monotonic():
         return found[1]
-    conn = db.session.connection()
     rows = conn.execute(_ACTIVE_DIVISION_RULES, {"slug": slug}).all()
     if not rows:
         return None  # not remembered: unknown names must not fill the cache
@@ -292,13 +311,13 @@ def _forget_schedules(session, _flush_context):
         current_app.extensions.pop(_SCHEDULES, None)
 
 
-def _availability(division_id, rules, closures, now, policy, first_day, last_day):
+def _availability(division_id, rules, closures, now, policy, first_day, last_day, conn=None):
     window = scheduling.booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
     lo = first_day or window.first_day
     hi = last_day or window.last_day
     holidays = scheduling.public_holidays(lo, hi, policy.holiday_country)
     slots = scheduling.bookable_slots(rules, closures, holidays, window, policy.tz, lo, hi)
-    held = _held_places(division_id, slots[0].start_dt, slots[-1].end_dt) if slots else ((), ())
+    held = _held_places(division_id, slots[0].start_dt, slots[-1].end_dt, conn) if slots else ((), ())
     # The slots follow from the schedule's inputs and the first bookable start; the views add what is held.
     key = (rules, closures, policy.tz, policy.holiday_country, max(lo, window.first_day), min(hi, window.last_day),
            slots[0].start_dt if slots else None, held)
