@@ -398,14 +398,15 @@ class LoadResult:
     statuses: Counter = field(default_factory=Counter)
 
 
-def wrk(url, duration=None, connections=None, threads=1):
-    """Requests/s and latency percentiles of GET ``url`` under ``wrk``."""
+def wrk(url, duration=None, connections=None, threads=1, headers=None):
+    """Requests/s and latency percentiles of GET ``url`` (with ``headers``) under ``wrk``."""
     duration = duration or seconds()
     connections = connections or 2 * workers()
     script = Path(tempfile.gettempdir()) / "priyom-bench-wrk-report.lua"
     script.write_text(_WRK_REPORT)
+    header_args = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-                          "--timeout", "30s", "-s", str(script), url],
+                          "--timeout", "30s", "-s", str(script), *header_args, url],
                          check=True, capture_output=True, text=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("WRK_JSON "))
     data = json.loads(line[len("WRK_JSON "):])
