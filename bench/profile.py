@@ -9,8 +9,10 @@ gunicorn worker while wrk loads the listing, and prints the share of samples
 in which each function is on the stack (gunicorn's socket writes included,
 which an in-process profile cannot see).
 """
+import atexit
 import collections
 import os
+import shutil
 import resource
 import subprocess
 import sys
@@ -36,6 +38,7 @@ def main(what="listing", n=200):
     from pyinstrument import Profiler
 
     tmp = Path(tempfile.mkdtemp(prefix="priyom-profile-"))
+    atexit.register(shutil.rmtree, tmp, True)
     url = f"sqlite:///{tmp / 'profile.sqlite3'}"
     body = slots.prepare(url)
     booking.prepare(url)
@@ -72,19 +75,20 @@ def main(what="listing", n=200):
 
 def live(backend="sqlite", seconds=8):
     """py-spy over one gunicorn worker serving the listing under wrk."""
-    with harness.databases([backend]) as new_database:
+    with harness.databases([backend]) as new_database, tempfile.TemporaryDirectory() as tmp:
         url = new_database(backend, "profile")
         body = slots.prepare(url)
+        out = Path(tmp) / "samples.txt"
         with harness.Server(url, n_workers=1, bare_body=body) as server:
-            out = Path(tempfile.mkdtemp(prefix="priyom-pyspy-")) / "samples.txt"
             spy = subprocess.Popen([str(harness.BIN / "py-spy"), "record", "--pid", str(server.worker_pids()[0]),
                                     "--duration", str(seconds), "--format", "raw", "--output", str(out),
                                     "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
             load = harness.wrk(server.base_url + slots.PATH, duration=seconds, connections=2)
             spy.wait()
+        samples = out.read_text().splitlines()
     total, on_stack = 0, collections.Counter()
-    for line in out.read_text().splitlines():
+    for line in samples:
         stack, count = line.rsplit(" ", 1)
         total += int(count)
         for name in {frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].split(":")[0] if "(" in frame
