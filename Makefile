@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run serve test test-sqlite test-postgres install install-dev clean translations
+.PHONY: run serve test test-sqlite test-postgres bench install install-dev clean translations
 
 # Message catalogs: the .po files are the source, the .mo files are built from them.
 CATALOGS := $(wildcard booking/translations/*/LC_MESSAGES/messages.po)
@@ -60,6 +60,18 @@ translations: | $(VENV)/.installed
 	  --add-location=file --sort-output -o $$pot . && \
 	$(BIN)/pybabel -q update -i $$pot -d booking/translations --ignore-obsolete --ignore-pot-creation-date && \
 	rm -f $$pot
+
+## make bench: every benchmark of bench/README.md with a summary (minutes; not part of make test)
+bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
+	$(BIN)/python -m bench.run_all
+
+$(VENV)/.installed-bench: requirements.txt requirements-bench.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -4,7 +4,9 @@ No cookies: a booking is reached with its code and ``Authorization: Bearer
 <manage_token>``. Every failure is a JSON body with an ``error`` code and a
 ``message`` in the client's language (``Accept-Language``).
 """
-from flask import Blueprint, jsonify, request, url_for
+import threading
+
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from . import services, validation
@@ -39,8 +41,9 @@ def _api_error(exc):
     return exc.response()
 
 
-def slot_json(slot):
-    return {"start": slot.start_dt.astimezone(_tz()).isoformat(), "end": slot.end_dt.astimezone(_tz()).isoformat(),
+def slot_json(slot, tz=None):
+    tz = tz or _tz()
+    return {"start": slot.start_dt.astimezone(tz).isoformat(), "end": slot.end_dt.astimezone(tz).isoformat(),
             "capacity": slot.capacity, "available": slot.available}
 
 
@@ -90,7 +93,8 @@ def _booking_error(exc):
         services.LimitReached.code: _("You already have an appointment with this division."),
         services.NotChangeable.code: _("This appointment can no longer be changed."),
     }
-    slots = [slot_json(s) for s in exc.alternatives]
+    tz = _tz()
+    slots = [slot_json(s, tz) for s in exc.alternatives]
     return ApiError(409, exc.code, messages.get(exc.code, str(exc)), alternatives=slots)
 
 
@@ -164,9 +168,6 @@ def divisions():
 
 @bp.get("/divisions/<slug>/slots")
 def division_slots(slug):
-    division = services.get_division(slug)
-    if division is None:
-        raise ApiError(404, "not_found", _("No such division."))
     fields, days = {}, {}
     for name in ("from", "to"):
         if request.args.get(name):
@@ -177,9 +178,36 @@ def division_slots(slug):
     if not fields and "from" in days and "to" in days and days["to"] < days["from"]:
         fields["to"] = _("Must not be before 'from'.")
     if fields:
+        if services.get_division(slug) is None:
+            raise ApiError(404, "not_found", _("No such division."))
         raise ApiError(422, "validation_error", _("Some fields need correcting."), fields=fields)
-    slots = services.slot_views(division, now_utc(), first_day=days.get("from"), last_day=days.get("to"))
-    return jsonify([slot_json(s) for s in slots])
+    policy = services.current_policy()
+    available = services.division_availability(slug, now_utc(), policy, days.get("from"), days.get("to"))
+    if available is None:
+        raise ApiError(404, "not_found", _("No such division."))
+    return current_app.response_class(_listing_body(available, policy.tz), mimetype=current_app.json.mimetype)
+
+
+_LISTING_BODIES_MAX = 128
+_LISTING_BODIES_LOCK = threading.Lock()
+
+
+def _listing_body(available, tz):
+    """The JSON of ``available``'s free slots, rendered once per distinct availability.
+
+    The listing is the most requested page of the API and mostly unchanged
+    between two bookings; serialising several hundred slots costs many times
+    the one counting query that tells whether anything changed.
+    """
+    cache = current_app.extensions.setdefault("priyom.listing_bodies", {})
+    body = cache.get(available.key)
+    if body is None:
+        body = current_app.json.response([slot_json(v, tz) for v in available.views()]).get_data()
+        with _LISTING_BODIES_LOCK:  # threaded workers share the cache
+            if len(cache) >= _LISTING_BODIES_MAX:
+                cache.pop(next(iter(cache)))
+            cache[available.key] = body
+    return body
 
 
 @bp.post("/bookings")
@@ -195,13 +223,14 @@ def create_booking():
     try:
         booking, token = services.create_booking(division, clean["start"], details, now_utc(),
                                                  actor=services.Actor(channel="api"))
+        # Rendered before the commit, which expires every attribute: reading them back costs two queries.
+        response = jsonify(booking_json(booking, token))
+        response.headers["Location"] = url_for("api.get_booking", code=booking.code)
         db.session.commit()
     except services.BookingError as exc:
         db.session.rollback()
         raise _booking_error(exc) from None
-    response = jsonify(booking_json(booking, token))
     response.status_code = 201
-    response.headers["Location"] = url_for("api.get_booking", code=booking.code)
     return response
 
 

@@ -58,6 +58,8 @@ class Config:
         self.BOOKING_MAX_ACTIVE_PER_PERSON = _env_int("BOOKING_MAX_ACTIVE_PER_PERSON", 1)
         self.BOOKING_HOLIDAY_COUNTRY = "RU"
         self.PHONE_DEFAULT_REGION = "RU"
+        # How long a server process may show a division's slots from rules read earlier.
+        self.SCHEDULE_CACHE_SECONDS = _env_int("SCHEDULE_CACHE_SECONDS", 5)
         self.HOTLINE_PHONE = os.environ.get("HOTLINE_PHONE", "+7 495 000-00-00")
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
         # Calendar feeds: how far back the agenda feed reaches, how long it keeps cancelled

@@ -27,7 +27,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 def engine_options(config):
     """SQLAlchemy engine options for ``config``: the defaults below, then SQLALCHEMY_ENGINE_OPTIONS."""
     url = config["SQLALCHEMY_DATABASE_URI"]
-    options = {"pool_pre_ping": True, "hide_parameters": not config.get("DEBUG")}
+    # A file cannot drop the connection; a server can, between two requests.
+    options = {"pool_pre_ping": not url.startswith("sqlite"), "hide_parameters": not config.get("DEBUG")}
     if url.startswith("postgresql"):
         options["connect_args"] = {
             "connect_timeout": config.get("DATABASE_CONNECT_TIMEOUT", 5),

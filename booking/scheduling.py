@@ -6,9 +6,11 @@ attributes of :class:`booking.models.ReceptionRule` and
 laid out in local wall-clock time of the division's time zone and returned as
 aware UTC datetimes.
 """
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 import holidays as holidays_lib
 
@@ -28,6 +30,35 @@ class Session:
 
     start_dt: datetime  # aware, UTC
     end_dt: datetime  # aware, UTC
+
+
+class RuleValues(NamedTuple):
+    """The values of a reception rule that shape its slots; hashable, so schedules can be cached."""
+
+    weekday: int
+    start_time: object
+    end_time: object
+    slot_minutes: int
+    places: int
+    valid_from: object = None
+    valid_until: object = None
+
+
+class ClosureValues(NamedTuple):
+    first_day: object
+    last_day: object
+
+
+def rule_values(rules):
+    """``rules`` (any objects with the rule attributes) as a hashable tuple of :class:`RuleValues`."""
+    return tuple(r if isinstance(r, RuleValues) else
+                 RuleValues(r.weekday, r.start_time, r.end_time, r.slot_minutes, r.places,
+                            getattr(r, "valid_from", None), getattr(r, "valid_until", None)) for r in rules)
+
+
+def closure_values(closures):
+    """``closures`` as a hashable tuple of :class:`ClosureValues`."""
+    return tuple(c if isinstance(c, ClosureValues) else ClosureValues(c.first_day, c.last_day) for c in closures)
 
 
 @dataclass(frozen=True)
@@ -105,6 +136,15 @@ def generate_slots(rules, closures, holidays, first_day, last_day, tz):
     Holidays, transferred days off and closures produce no slots. Where two
     rules lay out the same start, the larger capacity wins.
     """
+    return list(schedule(rule_values(rules), closure_values(closures), frozenset(holidays), first_day, last_day, tz))
+
+
+# A schedule is a pure function of its inputs and costs far more to lay out than to
+# look up: every listing of a division asks for the same one until its rules change
+# or the day turns. 512 entries hold a month's window of several hundred divisions.
+@lru_cache(maxsize=512)
+def schedule(rules, closures, holidays, first_day, last_day, tz):
+    """:func:`generate_slots` for hashable inputs (see :func:`rule_values`), as a shared tuple."""
     by_start = {}
     day = first_day
     while day <= last_day:
@@ -114,7 +154,7 @@ def generate_slots(rules, closures, holidays, first_day, last_day, tz):
                 if known is None or slot.capacity > known.capacity:
                     by_start[slot.start_dt] = slot
         day += timedelta(days=1)
-    return sorted(by_start.values())
+    return tuple(sorted(by_start.values()))
 
 
 def reception_sessions(rules, closures, holidays, first_day, last_day, tz):
@@ -156,8 +196,8 @@ def bookable_slots(rules, closures, holidays, window, tz, first_day=None, last_d
     hi = min(last_day or window.last_day, window.last_day)
     if hi < lo:
         return []
-    return [s for s in generate_slots(rules, closures, holidays, lo, hi, tz)
-            if s.start_dt >= window.earliest_dt]
+    slots = schedule(rule_values(rules), closure_values(closures), frozenset(holidays), lo, hi, tz)
+    return list(slots[bisect_left(slots, window.earliest_dt, key=lambda s: s.start_dt):])
 
 
 def slot_at(slots, start_dt):

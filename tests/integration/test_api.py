@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from booking.models import Booking, BookingStatus
+from booking.models import Booking, BookingStatus, Closure
 from helpers import MSK, first_free_day, slot_start
 
 
@@ -58,6 +58,33 @@ def test_slots_between_dates_and_only_free_ones(client, division, make_booking, 
     assert len(starts) == 8  # nine slots from 10:00 to 13:00, one taken
     assert start.astimezone(MSK).isoformat() not in starts
     assert all(s.startswith(day.isoformat()) for s in starts)
+
+
+def test_listing_follows_every_booking_and_cancellation(client, division, start):
+    day = start.astimezone(MSK).date()
+    url = f"/api/v1/divisions/severny/slots?from={day}&to={day}"
+    listed = start.astimezone(MSK).isoformat()
+    assert listed in [s["start"] for s in client.get(url).get_json()]
+    booked = client.post("/api/v1/bookings", json=payload(division, start)).get_json()
+    assert listed not in [s["start"] for s in client.get(url).get_json()]
+    client.post(f"/api/v1/bookings/{booked['code']}/cancel", headers=bearer(booked["manage_token"]))
+    assert listed in [s["start"] for s in client.get(url).get_json()]
+
+
+def test_listing_follows_changed_rules_and_closures_at_once(client, division, start, db):
+    day = start.astimezone(MSK).date()
+    url = f"/api/v1/divisions/severny/slots?from={day}&to={day}"
+    assert {s["capacity"] for s in client.get(url).get_json()} == {1}
+    for rule in division.rules:
+        rule.places = 3
+    db.session.commit()
+    assert {s["capacity"] for s in client.get(url).get_json()} == {3}
+    division.closures.append(Closure(first_day=day, last_day=day, reason="Отпуск"))
+    db.session.commit()
+    assert client.get(url).get_json() == []
+    division.active = False
+    db.session.commit()
+    assert client.get(url).status_code == 404
 
 
 @pytest.mark.parametrize("query, field", [("from=2026-13-01", "from"), ("to=tomorrow", "to"),

@@ -216,3 +216,13 @@ def test_holidays_closures_and_rule_validity_leave_days_out():
     found = sessions(rules, MONDAY_2027, MONDAY_2027 + timedelta(days=5),
                      closures=[Closure(MONDAY_2027, MONDAY_2027)], holidays=frozenset({friday}))
     assert [s.start_dt.astimezone(MSK).date().weekday() for s in found] == [1, 2, 3]
+
+
+def test_a_changed_rule_lays_out_new_slots_despite_the_cache():
+    rule = Rule(0)
+    first = slots(date(2026, 12, 7), date(2026, 12, 7), rules=[rule])
+    assert slots(date(2026, 12, 7), date(2026, 12, 7), rules=[rule]) == first
+    rule.places, rule.end_time = 2, time(11)
+    changed = slots(date(2026, 12, 7), date(2026, 12, 7), rules=[rule])
+    assert len(changed) == 3 and {s.capacity for s in changed} == {2}
+    assert len(first) == 9 and {s.capacity for s in first} == {1}

@@ -1,0 +1,111 @@
+"""History does not slow the present: 10,000 against 1,000,000 past bookings.
+
+Two databases built the same way (50 divisions, the measured one a third
+booked for the coming month) differ only in their past: ``BENCH_HISTORY``
+(default 1,000,000) bookings against a hundredth of that, spread over every
+division's reception slots going back from yesterday. Measured alternately on
+both: the slot listing under gunicorn (wrk) and a division's agenda for one
+day (``services.bookings_for_day``, in-process). Target: the big history at
+most 1.5 times slower.
+"""
+import time
+
+import sqlalchemy as sa
+
+from booking import services
+from booking.extensions import db
+from booking.models import Booking, Division
+from booking.timeutil import now_utc
+
+from . import harness, loader
+
+SLUG = "bench-busy"
+PATH = f"/api/v1/divisions/{SLUG}/slots"
+DIVISIONS = 50
+
+
+def prepare(url, past, now):
+    """Schema, divisions, the present and ``past`` past bookings; returns (app, load phases, agenda day)."""
+    app = harness.product_app(url)
+    harness.create_schema(app)
+    ids = [harness.add_division(app, SLUG, places=2)]
+    ids += [harness.add_division(app, f"bench-other-{n}") for n in range(1, DIVISIONS)]
+    tz = services.Policy.from_config(app.config).tz
+    today = now.astimezone(tz).date()
+    with app.app_context():
+        db.engine.dispose()  # the loader works on its own connection
+    phases = loader.load_past_bookings(url, past, ids, today, tz)
+    loader.check_loaded(app, past, ids, today, tz)
+    # After the past: the product draws codes that the loaded ones do not already hold.
+    loader.add_present_bookings(app, ids[0], now)
+    with app.app_context():
+        # The agenda measured: the first day ahead with bookings.
+        first = db.session.scalar(sa.select(sa.func.min(Booking.start_utc))
+                                  .where(Booking.division_id == ids[0], Booking.start_utc > now))
+    return app, phases, first.astimezone(tz).date()
+
+
+def _n(count):
+    return f"{count:,}".replace(",", " ")
+
+
+def agenda_timer(app, day, calls=200):
+    """Seconds per ``bookings_for_day`` call, each in a fresh session as a request would be."""
+    def measure():
+        with app.app_context():
+            division = db.session.scalar(db.select(Division).where(Division.slug == SLUG))
+            tz = services.current_policy().tz
+            division_id = division.id
+            assert services.bookings_for_day(division, day, tz)
+            db.session.remove()
+            started = time.perf_counter()
+            for _ in range(calls):
+                division = db.session.get(Division, division_id)
+                services.bookings_for_day(division, day, tz)
+                db.session.remove()
+            return (time.perf_counter() - started) / calls
+    return measure
+
+
+def run():
+    report = harness.Report("history", "present work with 10,000 vs 1,000,000 past bookings")
+    big = harness.setting("HISTORY", 1_000_000)
+    small = max(big // 100, 1000)
+    now = now_utc()
+    with harness.databases() as new_database:
+        for backend in harness.backends():
+            small_app, small_phases, day = prepare(new_database(backend, "small"), small, now)
+            big_app, big_phases, _ = prepare(new_database(backend, "big"), big, now)
+            steps = ", ".join(f"{step} {secs:.1f} s" for step, secs in big_phases.items() if step != "total")
+            report.add(f"{backend}: bulk load of {_n(big)} past bookings", big_phases["total"], "s",
+                       note=f"{steps}; {_n(round(big / big_phases['total']))} rows/s")
+            small_url = small_app.config["SQLALCHEMY_DATABASE_URI"]
+            big_url = big_app.config["SQLALCHEMY_DATABASE_URI"]
+            with harness.Server(small_url) as small_srv, harness.Server(big_url) as big_srv:
+                for server in (small_srv, big_srv):
+                    harness.wrk(server.base_url + PATH, duration=1)
+                listing = harness.alternate({
+                    "small": lambda: harness.wrk(small_srv.base_url + PATH),
+                    "big": lambda: harness.wrk(big_srv.base_url + PATH),
+                })
+            report.add(f"{backend}: slot listing, {_n(big)} past",
+                       harness.spread(r.rps for r in listing["big"]), "req/s",
+                       baseline=harness.spread(r.rps for r in listing["small"]),
+                       baseline_name=f"{_n(small)} past",
+                       ratio=harness.spread(s.rps / b.rps for s, b in zip(listing["small"], listing["big"])),
+                       target=("<=", 1.5), note="ratio = how many times slower")
+            agenda = harness.alternate({"small": agenda_timer(small_app, day), "big": agenda_timer(big_app, day)})
+            report.add(f"{backend}: a day's agenda, {_n(big)} past",
+                       harness.spread(t * 1000 for t in agenda["big"]), "ms",
+                       baseline=harness.spread(t * 1000 for t in agenda["small"]),
+                       baseline_name=f"{_n(small)} past",
+                       ratio=harness.spread(b / s for s, b in zip(agenda["small"], agenda["big"])),
+                       target=("<=", 1.5), note=f"bookings_for_day({day}), in-process")
+            for app in (small_app, big_app):
+                with app.app_context():
+                    db.engine.dispose()
+    return report
+
+
+if __name__ == "__main__":
+    harness.main(run)

@@ -1,0 +1,56 @@
+"""The product under gunicorn, plus the baselines the benchmarks compare it with.
+
+Bench-only: never imported by the product. ``/_bench/bare`` answers a
+precomputed JSON body (the file named by ``BENCH_BARE_BODY``), so it costs what
+Flask, gunicorn and the network cost and nothing else. ``/_bench/write`` parses
+a JSON body, inserts one row and commits: the cheapest write the same stack can
+do.
+"""
+import os
+
+import sqlalchemy as sa
+from flask import Response, jsonify, request
+
+from booking import create_app
+from booking.extensions import csrf, db
+
+bench_metadata = sa.MetaData()
+bench_write = sa.Table(
+    "bench_write", bench_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+)
+
+
+def _bare_body():
+    path = os.environ.get("BENCH_BARE_BODY")
+    if not path:
+        return b"[]"
+    with open(path, "rb") as body:
+        return body.read()
+
+
+def create_bench_app():
+    """The product's app with the two baseline endpoints added."""
+    application = create_app()
+    body = _bare_body()
+
+    @application.get("/_bench/bare")
+    def bare():
+        return Response(body, mimetype="application/json")
+
+    @application.post("/_bench/write")
+    def write():
+        data = request.get_json(silent=True) or {}
+        row_id = db.session.execute(
+            sa.insert(bench_write).values(body=str(data.get("name", ""))).returning(bench_write.c.id)).scalar_one()
+        db.session.commit()
+        response = jsonify({"id": row_id})
+        response.status_code = 201
+        return response
+
+    csrf.exempt(write)
+    return application
+
+
+app = create_bench_app()
