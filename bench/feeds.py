@@ -123,9 +123,9 @@ def run():
                 path = feed_url[len(server.base_url):]
                 harness.wrk(feed_url, duration=1, connections=1, headers={"If-None-Match": etag})
                 times = harness.alternate({
-                    "feed": lambda: full_get_timer(server.port, path),
+                    "feed": lambda path=path: full_get_timer(server.port, path),
                     "icalendar": to_ical_timer(calendar),
-                    "304": lambda: 1 / harness.wrk(feed_url, connections=1, headers={"If-None-Match": etag}).rps,
+                    "304": lambda feed_url=feed_url, etag=etag: 1 / harness.wrk(feed_url, connections=1, headers={"If-None-Match": etag}).rps,
                 })
                 errors = server.errors_logged()
             feed_s, ical_s, cond_s = times["feed"], times["icalendar"], times["304"]

@@ -122,8 +122,8 @@ def run():
                 size = sum(len(data) for _f, _t, data in messages) / count
                 report.log(f"{backend}: {count} messages of {size / 1000:.1f} kB on average")
                 times = harness.alternate({
-                    "outbox": lambda: outbox_round(app, now, count),
-                    "smtplib": lambda: smtplib_round(port, messages),
+                    "outbox": lambda app=app: outbox_round(app, now, count),
+                    "smtplib": lambda messages=messages: smtplib_round(port, messages),
                 })
                 outbox, plain = times["outbox"], times["smtplib"]
                 report.add(f"{backend}: outbox, delivering {count:,} reminders",
