@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 RATE_LIMIT_OFF = {"RATELIMIT_ENABLED": "false", "FLASK_RATELIMIT_ENABLED": "false"}
+# Long enough for the product's check; the same in-process and under gunicorn, so signed links agree.
+SECRET_KEY = "bench-" + "0123456789abcdef" * 4
 
 
 def setting(name, default):
@@ -250,7 +252,7 @@ def product_app(url):
     os.environ.update(RATE_LIMIT_OFF)
     from booking import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": False,
                        "MAIL_SUPPRESS_SEND": True})
 
 
@@ -309,7 +311,7 @@ class Server:
         self.sock.listen(2048)
         self.sock.set_inheritable(True)
         self.port = self.sock.getsockname()[1]
-        env = {**os.environ, **RATE_LIMIT_OFF, "DATABASE_URL": self.url, "SECRET_KEY": "bench", **self.env}
+        env = {**os.environ, **RATE_LIMIT_OFF, "DATABASE_URL": self.url, "SECRET_KEY": SECRET_KEY, **self.env}
         if self.bare_body is not None:
             body_path = self.dir / "bare.json"
             body_path.write_bytes(self.bare_body)

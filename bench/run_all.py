@@ -17,7 +17,7 @@ import time
 
 from . import harness
 
-SCRIPTS = ["slots", "booking", "history"]
+SCRIPTS = ["slots", "booking", "history", "feeds", "mail"]
 
 
 def main():

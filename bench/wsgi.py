@@ -14,6 +14,8 @@ from flask import Response, jsonify, request
 from booking import create_app
 from booking.extensions import csrf, db
 
+from .harness import SECRET_KEY
+
 bench_metadata = sa.MetaData()
 bench_write = sa.Table(
     "bench_write", bench_metadata,
@@ -32,6 +34,7 @@ def _bare_body():
 
 def create_bench_app():
     """The product's app with the two baseline endpoints added."""
+    os.environ.setdefault("SECRET_KEY", SECRET_KEY)  # imported in-process too, where no server sets it
     application = create_app()
     body = _bare_body()
 
