@@ -318,7 +318,8 @@ class Server:
             env["BENCH_BARE_BODY"] = str(body_path)
         self.log = self.dir / "gunicorn.log"
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"fd://{self.sock.fileno()}", "--workers", str(self.n_workers),
+            [str(BIN / "gunicorn"), "--config", "python:bench.gunicorn_settings",
+             "--bind", f"fd://{self.sock.fileno()}", "--workers", str(self.n_workers),
              "--worker-class", self.worker_class, "--log-level", "warning", "--error-logfile", str(self.log),
              "--timeout", "120", "bench.wsgi:app"],
             cwd=ROOT, env=env, pass_fds=[self.sock.fileno()])
