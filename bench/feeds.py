@@ -5,9 +5,9 @@ lists, loaded straight into the table by :mod:`bench.loader` (weekday slots
 going back from yesterday; the feed's range is widened with
 ``FEED_PAST_WEEKS`` to reach them all), and its agenda feed served by gunicorn.
 
-- Full render: seconds per GET of the feed, one request at a time, against ``icalendar`` alone serialising a calendar of the same
-  events, built in memory beforehand (``Calendar.to_ical()``, in-process,
-  one call at a time). Target: at most 2×.
+- Full render: seconds per GET of the feed, one request at a time, against
+  ``icalendar`` alone serialising a calendar of the same events, built in
+  memory beforehand (``Calendar.to_ical()``, in-process, one call at a time). Target: at most 2×.
 - Conditional GET: the same URL with ``If-None-Match`` of the current ETag,
   answered 304 (wrk, one connection), against the full render, both one
   request at a time. Target: the 304 at least 10× cheaper.
@@ -125,7 +125,8 @@ def run():
                 times = harness.alternate({
                     "feed": lambda path=path: full_get_timer(server.port, path),
                     "icalendar": to_ical_timer(calendar),
-                    "304": lambda feed_url=feed_url, etag=etag: 1 / harness.wrk(feed_url, connections=1, headers={"If-None-Match": etag}).rps,
+                    "304": lambda feed_url=feed_url, etag=etag: 1 / harness.wrk(
+                        feed_url, connections=1, headers={"If-None-Match": etag}).rps,
                 })
                 errors = server.errors_logged()
             feed_s, ical_s, cond_s = times["feed"], times["icalendar"], times["304"]
