@@ -413,6 +413,9 @@ def wrk(url, duration=None, connections=None, threads=1, headers=None):
                          check=True, capture_output=True, text=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("WRK_JSON "))
     data = json.loads(line[len("WRK_JSON "):])
+    if not data["requests"]:
+        # A round that served nothing is a failed measurement, not a rate of zero to divide by.
+        raise RuntimeError(f"wrk completed no request against {url}:\n{out}")
     secs = data["duration_us"] / 1e6
     return LoadResult(requests=data["requests"], seconds=secs, rps=data["requests"] / secs,
                       p50_ms=data["p50_us"] / 1000, p90_ms=data["p90_us"] / 1000, p99_ms=data["p99_us"] / 1000,
