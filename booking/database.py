@@ -59,6 +59,36 @@ def write_intent():
         _write_intent.reset(token)
 
 
+@contextlib.contextmanager
+def outcome_connection(engine):
+    """A connection for a run of small writes, each committed on its own as soon as it is made.
+
+    On PostgreSQL it is in autocommit (one round trip a statement), and its
+    commits do not wait for the WAL to reach the disk (``synchronous_commit =
+    off``): a crash of this process loses nothing once a statement returned;
+    only a crash of the database server itself may forget the last fraction of
+    a second of them. Use it for records whose loss costs a repeat (an e-mail
+    marked sent), never for bookings. On SQLite it is a plain connection
+    (``synchronous = NORMAL`` already commits without waiting for the disk).
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            yield connection
+            return
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("SET synchronous_commit TO OFF")
+        connection.commit()  # ends SQLAlchemy's own bookkeeping of an open transaction
+        try:
+            yield connection
+        finally:
+            # Back to the server's setting before the connection returns to the pool.
+            if not connection.invalidated:
+                try:
+                    connection.exec_driver_sql("RESET synchronous_commit")
+                except sa.exc.DBAPIError:
+                    connection.invalidate()  # never back to the pool with the setting on
+
+
 def configure_engine(engine, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS):
     """Install the SQLite pragmas and transaction handling on ``engine``."""
     if engine.dialect.name != "sqlite":

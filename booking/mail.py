@@ -27,7 +27,7 @@ import ssl
 import time
 import unicodedata
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from email import policy
 from email.charset import BASE64, Charset
 from email.header import Header
@@ -45,7 +45,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import ical
-from .database import write_intent
+from .database import outcome_connection, write_intent
 from .extensions import db
 from .formatting import clock, long_date
 from .models import AuditEntry, Booking, BookingStatus, OutboxMessage
@@ -139,6 +139,10 @@ def header_text(value, max_len=_HEADER_MAX):
     kept = [" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs") else ch
             for ch in value]
     return " ".join("".join(kept).split())[:max_len]
+
+
+def _redact(text):
+    return _SECRET_IN_URL.sub(r"\1[removed]", text or "")
 
 
 def checked_address(value):
@@ -277,13 +281,20 @@ def _render(name, context):
 
 # -- queuing -------------------------------------------------------------------
 
+_INSERT_ONCE = {}
+
+
 def _insert_once(values):
     """Insert an outbox row unless one with its ``dedup_key`` exists; True when inserted."""
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
-                 .returning(OutboxMessage.id))
-    return db.session.execute(statement).first() is not None
+    statement = _INSERT_ONCE.get(dialect)
+    if statement is None:
+        # Built once: the values travel as parameters, so the compiled form is reused.
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        outbox = OutboxMessage.__table__
+        statement = _INSERT_ONCE[dialect] = (insert(outbox).on_conflict_do_nothing(index_elements=["dedup_key"])
+                                             .returning(outbox.c.id))
+    return db.session.execute(statement, values).first() is not None
 
 
 def queue(kind, booking, now, dedup_key, **extra):
@@ -292,12 +303,17 @@ def queue(kind, booking, now, dedup_key, **extra):
     values = dict(dedup_key=dedup_key, booking_id=booking.id, kind=kind, subject=rendered.subject,
                   body_text=rendered.text, body_html=rendered.html, ics=rendered.ics,
                   ics_method=rendered.ics_method, status=Status.PENDING, attempts=0, next_attempt_at=now,
-                  created_at=now, recipient=booking.email)
+                  created_at=now, recipient=booking.email, raw_message=None, claimed_by="", claimed_at=None,
+                  sent_at=None, last_error="")
     try:
         values["recipient"] = checked_address(booking.email)
     except ValueError as exc:
         # Kept, as failed, so that staff see the booking has no working address.
         values.update(status=Status.FAILED, last_error=f"invalid address: {exc}"[:500])
+    else:
+        values["raw_message"] = compose(rendered, values["recipient"], booking.full_name, now)
+    # A private link travels only in the finished bytes, dropped once sent; what staff read never has it.
+    values.update(body_text=_redact(rendered.text), body_html=_redact(rendered.html))
     inserted = _insert_once(values)
     reason = not_sending_reason()
     if inserted and reason:
@@ -330,13 +346,17 @@ def queue_manage_link(booking, now):
                  renewal_days=RENEWAL_MAX_AGE.days)
 
 
+def _start_stamp(start_utc):
+    return f"{start_utc:%Y%m%dT%H%M%SZ}"
+
+
 def reminder_key(booking, offset):
-    return f"reminder:{booking.id}:{booking.start_utc:%Y%m%dT%H%M%SZ}:{_hours_label(offset)}h"
+    return f"reminder:{booking.id}:{_start_stamp(booking.start_utc)}:{_hours_label(offset)}h"
 
 
-def _reminder_start(dedup_key):
-    stamp = dedup_key.split(":")[2]
-    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+def _reminder_is_for(dedup_key, start_utc):
+    """Whether a reminder's key names ``start_utc`` (the booking may have moved since)."""
+    return dedup_key.split(":")[2] == _start_stamp(start_utc.astimezone(timezone.utc))
 
 
 def queue_due_reminders(now, offsets=None):
@@ -396,6 +416,7 @@ class Claimed:
     ics_method: str
     attempts: int
     created_at: object
+    raw_message: bytes
 
 
 def _header(name, text):
@@ -424,11 +445,14 @@ def _text_part(text, subtype, **params):
     return part
 
 
-def build_email(message, sender, name=""):
+def build_email(message, sender, name="", date=None, message_id=None):
     """The MIME message for an outbox row: text, HTML, and the invite twice when there is one.
 
     Built the classic way (``email.mime`` and ``Header``), as Flask-Mail does:
     the newer ``EmailMessage`` API folds Cyrillic headers ten times slower.
+    ``message`` has the outbox row's ``subject``, ``body_text``, ``body_html``,
+    ``ics``, ``ics_method`` and ``recipient``; without ``message_id`` it also
+    needs the row's ``id`` and ``created_at``.
     """
     body = MIMEMultipart("alternative")
     body.attach(_text_part(message.body_text, "plain"))
@@ -449,12 +473,37 @@ def build_email(message, sender, name=""):
     root["Subject"] = _header("Subject", message.subject)
     root["From"] = _address_header("From", sender_name, sender_addr)
     root["To"] = _address_header("To", name, checked_address(message.recipient))
-    root["Date"] = formatdate(usegmt=True)
+    root["Date"] = formatdate(date.timestamp() if date else None, usegmt=True)
     domain = sender_addr.rpartition("@")[2] or "localhost"
     # Stable across retries, so that a receiving system can recognise a repeated message.
-    root["Message-ID"] = f"<priyom.{message.id}.{message.created_at:%Y%m%d%H%M%S}@{domain}>"
+    root["Message-ID"] = message_id or f"<priyom.{message.id}.{message.created_at:%Y%m%d%H%M%S}@{domain}>"
     root["Auto-Submitted"] = "auto-generated"
     return root
+
+
+@dataclass
+class _Content:
+    subject: str
+    body_text: str
+    body_html: str
+    ics: str
+    ics_method: str
+    recipient: str
+
+
+def compose(rendered, recipient, name, now):
+    """The finished bytes of a message about to be queued (``rendered`` by :func:`render_message`).
+
+    Written once, when the message is complete: its ``Date`` is that moment
+    (RFC 5322, 3.6.1), and every attempt, retry or resend after a crash sends
+    these very bytes with the same ``Message-ID``.
+    """
+    sender = sender_address()
+    domain = sender[1].rpartition("@")[2] or "localhost"
+    content = _Content(rendered.subject, rendered.text, rendered.html, rendered.ics, rendered.ics_method, recipient)
+    email = build_email(content, sender, name=name, date=now,
+                        message_id=f"<priyom.{secrets.token_hex(12)}@{domain}>")
+    return email_bytes(email)
 
 
 def email_bytes(email):
@@ -522,6 +571,14 @@ def _worker_id():
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+@dataclass
+class _Worker:
+    """Who holds a batch's claims, and the connection on which it records each outcome."""
+
+    id: str
+    connection: object = None
+
+
 def _recover_stale_claims(clock_now):
     """Put back rows claimed by a worker that died; the interrupted attempt counts."""
     config = current_app.config
@@ -540,8 +597,20 @@ def _recover_stale_claims(clock_now):
         log.warning("recovered %d outbox message(s) from a stopped delivery worker", result.rowcount)
 
 
+# What a message is built from when it has no finished bytes (queued before they were kept).
+_SOURCE_COLUMNS = ("body_text", "body_html", "ics")
+
+
+def _claimed_column(outbox, name):
+    column = outbox.c[name]
+    if name in _SOURCE_COLUMNS:
+        # Read only where it is needed: a finished message is sent as it is.
+        return sa.case((outbox.c.raw_message.is_(None), column), else_=sa.literal("")).label(name)
+    return column
+
+
 def _claim(now, batch_size, worker, clock_now):
-    """Mark up to ``batch_size`` due rows as being sent by ``worker``; returns them."""
+    """Mark up to ``batch_size`` due rows as being sent by ``worker`` (an id); returns them."""
     outbox = OutboxMessage.__table__
     with write_intent():
         ids = db.session.scalars(
@@ -555,33 +624,46 @@ def _claim(now, batch_size, worker, clock_now):
                 outbox.update().where(outbox.c.id.in_(ids), outbox.c.status == Status.PENDING)
                 .values(status=Status.SENDING, claimed_by=worker, claimed_at=clock_now))
             rows = db.session.execute(
-                sa.select(*(outbox.c[field.name] for field in fields(Claimed)))
+                sa.select(*(_claimed_column(outbox, field.name) for field in fields(Claimed)))
                 .where(outbox.c.claimed_by == worker, outbox.c.status == Status.SENDING)
                 .order_by(outbox.c.next_attempt_at, outbox.c.id)).all()
         db.session.commit()
     return [Claimed(**row._mapping) for row in rows]
 
 
-def _finish(message, worker, **values):
-    """Record the outcome of one claimed row, only if the claim is still ours."""
+def _finish_statement():
     outbox = OutboxMessage.__table__
-    with write_intent():
-        result = db.session.execute(
-            outbox.update().where(outbox.c.id == message.id, outbox.c.claimed_by == worker,
-                                  outbox.c.status == Status.SENDING)
-            .values(claimed_by="", claimed_at=None, **values))
-        db.session.commit()
+    # The SET clause comes from each call's parameters; the statement itself is built once.
+    return outbox.update().where(outbox.c.id == sa.bindparam("claimed_id"),
+                                 outbox.c.claimed_by == sa.bindparam("claim_owner"),
+                                 outbox.c.status == Status.SENDING)
+
+
+_FINISH = []
+
+
+def _finish(message, worker, **values):
+    """Record the outcome of one claimed row, in its own transaction, only if the claim is still ours.
+
+    Committed at once, so that a crash resends at most the message in flight.
+    """
+    if not _FINISH:
+        _FINISH.append(_finish_statement())
+    with write_intent(), worker.connection.begin():
+        result = worker.connection.execute(_FINISH[0], {"claimed_id": message.id, "claim_owner": worker.id,
+                                                        "claimed_by": "", "claimed_at": None, **values})
     if result.rowcount != 1:
         log.error("outbox message %s was taken from this worker before it finished", message.id)
 
 
-def _redact(text):
-    return _SECRET_IN_URL.sub(r"\1[removed]", text or "")
-
-
 def _mark_sent(message, worker, sent_at):
-    _finish(message, worker, status=Status.SENT, sent_at=sent_at, attempts=message.attempts + 1, last_error="",
-            body_text=_redact(message.body_text), body_html=_redact(message.body_html))
+    values = dict(status=Status.SENT, sent_at=sent_at, attempts=message.attempts + 1, last_error="")
+    if message.raw_message:
+        values.update(raw_message=None)
+    else:
+        # Built from the texts, which may still hold a private link.
+        values.update(body_text=_redact(message.body_text), body_html=_redact(message.body_html))
+    _finish(message, worker, **values)
 
 
 def _mark_failure(message, worker, now, error, permanent=False):
@@ -630,7 +712,7 @@ def _obsolete_reminder(message, state, now):
     if message.kind != Kind.REMINDER:
         return False
     return (state is None or state.status != BookingStatus.BOOKED or state.start_utc <= now
-            or state.start_utc != _reminder_start(message.dedup_key))
+            or not _reminder_is_for(message.dedup_key, state.start_utc))
 
 
 def deliver_due(now, batch_size=None, clock=now_utc):
@@ -651,12 +733,21 @@ def deliver_due(now, batch_size=None, clock=now_utc):
         if waiting:
             log.warning("%s: %d message(s) stay in the outbox", reason, waiting)
         return report
-    worker = _worker_id()
+    worker = _Worker(_worker_id())
     _recover_stale_claims(clock())
-    messages = _claim(now, batch_size or config["MAIL_BATCH_SIZE"], worker, clock())
+    messages = _claim(now, batch_size or config["MAIL_BATCH_SIZE"], worker.id, clock())
     report.claimed = len(messages)
     if not messages:
         return report
+    # Outcomes are written on a connection of their own, held for the batch: one short
+    # transaction per message without a trip through the session and the pool each time.
+    with outcome_connection(db.engine) as worker.connection:
+        _deliver_claimed(messages, worker, now, clock, report)
+    return report
+
+
+def _deliver_claimed(messages, worker, now, clock, report):
+    config = current_app.config
     states = _booking_states(messages)
     sender = sender_address(config)
     # A live worker never holds a claim long enough to look stale to another one.
@@ -666,13 +757,12 @@ def deliver_due(now, batch_size=None, clock=now_utc):
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("mail server unreachable (%s); %d message(s) will be retried", _error_text(exc), len(messages))
         _postpone(messages, worker, now, _error_text(exc), report)
-        return report
+        return
     report.connections = 1
     try:
         _send_batch(smtp, messages, states, sender, worker, now, clock, deadline, report)
     finally:
         _close_quietly(smtp)
-    return report
 
 
 def _count(report, status):
@@ -689,6 +779,16 @@ def _postpone(messages, worker, now, error, report):
         _count(report, _mark_failure(message, worker, now, error))
 
 
+def _finished(message, sender, state):
+    """The envelope recipient and the bytes to send for a claimed row."""
+    if message.raw_message:
+        # Checked when queued (or requeued); the bytes were built for this address.
+        return message.recipient, message.raw_message
+    # Queued before messages were kept finished, or written by hand: built now.
+    email = build_email(message, sender, name=state.full_name if state is not None else "")
+    return checked_address(message.recipient), email_bytes(email)
+
+
 def _send_batch(smtp, messages, states, sender, worker, now, clock, deadline, report):
     for index, message in enumerate(messages):
         if time.monotonic() > deadline:
@@ -701,12 +801,12 @@ def _send_batch(smtp, messages, states, sender, worker, now, clock, deadline, re
             report.skipped += 1
             continue
         try:
-            email = build_email(message, sender, name=state.full_name if state is not None else "")
+            recipient, data = _finished(message, sender, state)
         except ValueError as exc:
             _count(report, _mark_failure(message, worker, now, f"cannot build message: {exc}", permanent=True))
             continue
         try:
-            smtp.sendmail(sender[1], [checked_address(message.recipient)], email_bytes(email))
+            smtp.sendmail(sender[1], [recipient], data)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
             # About this message only: the others can still go over this connection.
             _count(report, _mark_failure(message, worker, now, _error_text(exc), permanent=_is_permanent(exc)))

@@ -302,3 +302,6 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    # The finished message (RFC 5322 bytes) written when queued, so every attempt sends the same
+    # bytes; dropped once sent, as it may carry the private manage link.
+    raw_message: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=True)

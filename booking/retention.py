@@ -19,7 +19,8 @@ BLANK_BOOKING = {
     "manage_token_hash": "",
 }
 # last_error too: SMTP errors quote addresses.
-BLANK_MESSAGE = {"recipient": "", "subject": "", "body_text": "", "body_html": "", "ics": "", "last_error": ""}
+BLANK_MESSAGE = {"recipient": "", "subject": "", "body_text": "", "body_html": "", "ics": "", "last_error": "",
+                 "raw_message": None}
 _CHUNK = 500
 
 

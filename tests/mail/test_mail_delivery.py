@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from booking import mail, services
+from booking.database import outcome_connection
 from booking.models import OutboxMessage
 from booking.timeutil import now_utc
 from conftest import flask_command
@@ -79,6 +80,46 @@ def test_back_off_doubles_then_the_message_fails_and_staff_can_requeue_it(app, d
     db.session.commit()
     assert mail.deliver_all_due(now).sent == 1
     assert [r.rcpt_tos for r in smtp_server.received] == [[booking.email]]
+
+
+def test_every_attempt_sends_the_bytes_written_when_the_message_was_queued(db, make_division, make_booking,
+                                                                           smtp_server):
+    smtp_server.handler.refuse = {"later@example.ru": "451 4.3.0 Try again later"}
+    queued_at = now_utc() - timedelta(minutes=5)
+    booking, token = make_booking(make_division(), slot_start(first_free_day(), "10:20"), email="later@example.ru",
+                                  now=queued_at)
+    [row] = rows(db)
+    queued = row.raw_message
+    assert queued.startswith(b"Content-Type: multipart/mixed")
+
+    assert mail.deliver_all_due(now_utc()).retried == 1
+    [row] = rows(db)
+    assert row.status == "pending" and row.raw_message == queued  # kept for the next attempt
+
+    smtp_server.handler.refuse = {}
+    assert mail.deliver_all_due(row.next_attempt_at).sent == 1
+    [received] = smtp_server.received
+    assert received.data.replace(b"\r\n", b"\n") == queued.replace(b"\r\n", b"\n")
+    message = received.message
+    assert message["Date"].datetime == queued_at.replace(microsecond=0)  # when it was written, not sent
+    assert message["To"].addresses[0].addr_spec == "later@example.ru"
+    assert message["To"].addresses[0].display_name == booking.full_name
+    [row] = rows(db)
+    # Once sent, neither the finished bytes nor the texts keep the private link.
+    assert row.status == "sent" and row.raw_message is None
+    assert token not in row.body_text and token not in row.body_html
+
+
+def test_a_message_queued_without_finished_bytes_is_built_when_sent(db, make_division, make_booking,
+                                                                     smtp_server):
+    booking, _token = make_booking(make_division(), slot_start(first_free_day(), "10:20"))
+    db.session.execute(sa.update(OutboxMessage).values(raw_message=None))
+    db.session.commit()
+    assert mail.deliver_all_due(now_utc()).sent == 1
+    [message] = smtp_server.messages
+    assert message["To"].addresses[0].addr_spec == booking.email
+    assert message["Message-ID"].startswith(f"<priyom.{rows(db)[0].id}.")
+    assert message.get_body(("plain",)).get_content().strip()
 
 
 def test_a_permanent_refusal_fails_at_once_a_temporary_one_is_retried(db, make_division, make_booking,
@@ -200,3 +241,39 @@ def test_two_send_mail_processes_never_send_a_message_twice(app, db, smtp_server
     assert sum(sent_by_each) == 300
     assert all(sent > 0 for sent in sent_by_each), sent_by_each  # both really worked at once
     assert {row.status for row in rows(db)} == {"sent"}
+
+
+def _database_default_synchronous_commit(engine, value):
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        name = connection.exec_driver_sql("SELECT current_database()").scalar()
+        action = f"SET synchronous_commit TO {value}" if value else "RESET synchronous_commit"
+        connection.exec_driver_sql(f'ALTER DATABASE "{name}" {action}')
+    engine.dispose()  # new connections take the database's default
+
+
+def test_outcomes_are_written_on_a_connection_that_goes_back_to_the_pool_unchanged(db):
+    outbox = OutboxMessage.__table__
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql:  # the test cluster runs with it off; the server's usual default is on
+        _database_default_synchronous_commit(db.engine, "on")
+    try:
+        with outcome_connection(db.engine) as connection:
+            with connection.begin():
+                connection.execute(sa.insert(outbox).values(kind="test", recipient="a@example.ru", subject="s",
+                                                            body_text="t"))
+            driver = connection.connection.driver_connection
+            if postgresql:
+                assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+                connection.commit()
+        # Committed at once: another connection sees the row.
+        with db.engine.connect() as other:
+            assert other.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() == 1
+        if postgresql:
+            with driver.cursor() as cursor:  # the very connection, back in the pool
+                cursor.execute("SHOW synchronous_commit")
+                setting = cursor.fetchone()[0]
+            driver.rollback()  # leave it idle, as the pool expects
+            assert setting == "on"
+    finally:
+        if postgresql:
+            _database_default_synchronous_commit(db.engine, None)

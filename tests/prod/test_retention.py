@@ -29,7 +29,7 @@ def old_and_recent(db, make_division, make_booking):
                       body_text="Старов Олег, вы записаны", body_html="<p>Старов Олег</p>", ics="BEGIN:VCALENDAR",
                       status="sent", last_error="550 old@example.ru unknown"),
         OutboxMessage(booking_id=old.id, kind="reminder", recipient=old.email, subject="Напоминание",
-                      body_text="Старов Олег", status="pending"),
+                      body_text="Старов Олег", status="pending", raw_message="To: Старов Олег".encode()),
     ])
     db.session.commit()
     recent, recent_token = make_booking(division, slot_start(first_free_day(), "10:00"), full_name="Новиков Николай")
@@ -62,6 +62,7 @@ def test_purge_blanks_personal_data_and_keeps_the_statistics(db, old_and_recent)
     for message in messages:
         assert (message.recipient, message.subject, message.body_text, message.body_html, message.ics) == \
             ("", "", "", "", "")
+        assert message.raw_message is None
     # What went out stays "sent"; what had not gone out yet will never go.
     outcomes = [(m.status, m.last_error) for m in messages]
     assert outcomes.count(("sent", "")) == 1
