@@ -61,21 +61,23 @@ def write_intent():
 
 @contextlib.contextmanager
 def outcome_connection(engine):
-    """A connection for a run of small writes, each committed on its own as soon as it is made.
+    """A connection for a run of small writes, each one statement committed on its own at once.
 
-    On PostgreSQL it is in autocommit (one round trip a statement), and its
-    commits do not wait for the WAL to reach the disk (``synchronous_commit =
-    off``): a crash of this process loses nothing once a statement returned;
-    only a crash of the database server itself may forget the last fraction of
-    a second of them. Use it for records whose loss costs a repeat (an e-mail
-    marked sent), never for bookings. On SQLite it is a plain connection
-    (``synchronous = NORMAL`` already commits without waiting for the disk).
+    It is in autocommit: one statement, one transaction, one round trip (on
+    SQLite a lone statement takes the write lock for itself and waits up to
+    ``busy_timeout`` like any writer). On PostgreSQL its commits also do not
+    wait for the WAL to reach the disk (``synchronous_commit = off``): a crash
+    of this process loses nothing once a statement returned; only a crash of
+    the database server itself may forget the last fraction of a second of
+    them. Use it for records whose loss costs a repeat (an e-mail marked
+    sent), never for bookings. SQLite's ``synchronous = NORMAL`` already
+    commits without waiting for the disk.
     """
     with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         if connection.dialect.name != "postgresql":
             yield connection
             return
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.exec_driver_sql("SET synchronous_commit TO OFF")
         connection.commit()  # ends SQLAlchemy's own bookkeeping of an open transaction
         try:
@@ -109,6 +111,8 @@ def configure_engine(engine, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS):
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # every statement is its own transaction
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 

@@ -628,7 +628,7 @@ def _claim(now, batch_size, worker, clock_now):
                 .where(outbox.c.claimed_by == worker, outbox.c.status == Status.SENDING)
                 .order_by(outbox.c.next_attempt_at, outbox.c.id)).all()
         db.session.commit()
-    return [Claimed(**row._mapping) for row in rows]
+    return [Claimed(*row) for row in rows]  # selected in the order of the fields
 
 
 def _finish_statement():
@@ -643,13 +643,14 @@ _FINISH = []
 
 
 def _finish(message, worker, **values):
-    """Record the outcome of one claimed row, in its own transaction, only if the claim is still ours.
+    """Record the outcome of one claimed row, only if the claim is still ours.
 
-    Committed at once, so that a crash resends at most the message in flight.
+    One statement on the worker's autocommit connection (``outcome_connection``),
+    committed at once, so that a crash resends at most the message in flight.
     """
     if not _FINISH:
         _FINISH.append(_finish_statement())
-    with write_intent(), worker.connection.begin():
+    with worker.connection.begin():
         result = worker.connection.execute(_FINISH[0], {"claimed_id": message.id, "claim_owner": worker.id,
                                                         "claimed_by": "", "claimed_at": None, **values})
     if result.rowcount != 1:

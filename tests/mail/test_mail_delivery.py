@@ -258,16 +258,15 @@ def test_outcomes_are_written_on_a_connection_that_goes_back_to_the_pool_unchang
         _database_default_synchronous_commit(db.engine, "on")
     try:
         with outcome_connection(db.engine) as connection:
-            with connection.begin():
-                connection.execute(sa.insert(outbox).values(kind="test", recipient="a@example.ru", subject="s",
-                                                            body_text="t"))
+            connection.execute(sa.insert(outbox).values(kind="test", recipient="a@example.ru", subject="s",
+                                                        body_text="t"))
+            # Committed by the statement itself: another connection sees the row at once.
+            with db.engine.connect() as other:
+                assert other.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() == 1
             driver = connection.connection.driver_connection
             if postgresql:
                 assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
-                connection.commit()
-        # Committed at once: another connection sees the row.
-        with db.engine.connect() as other:
-            assert other.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() == 1
+            connection.commit()
         if postgresql:
             with driver.cursor() as cursor:  # the very connection, back in the pool
                 cursor.execute("SHOW synchronous_commit")
