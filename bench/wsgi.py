@@ -6,6 +6,7 @@ Flask, gunicorn and the network cost and nothing else. ``/_bench/write`` parses
 a JSON body, inserts one row and commits: the cheapest write the same stack can
 do.
 """
+import logging
 import os
 
 import sqlalchemy as sa
@@ -36,6 +37,9 @@ def create_bench_app():
     """The product's app with the two baseline endpoints added."""
     os.environ.setdefault("SECRET_KEY", SECRET_KEY)  # imported in-process too, where no server sets it
     application = create_app()
+    # The servers run without a mail server, and the product says so for every message it queues:
+    # thousands of lines over a booking burst.
+    logging.getLogger("booking.mail").setLevel(logging.ERROR)
     body = _bare_body()
 
     @application.get("/_bench/bare")
