@@ -116,6 +116,11 @@ class LoginForm(FlaskForm):
 class PhoneBookingForm(BookingForm):
     """The citizen's form as a hotline operator fills it in during a call."""
 
+    # Many callers have no e-mail: then nothing is mailed, and the operator tells them the code.
+    email = StringField(_l("E-mail"), validators=[Optional(), Normalised(validation.normalise_email)],
+                        description=_l("If the caller has one: the confirmation and the reminder are sent "
+                                       "there. Without it, nothing is mailed: tell the caller the code."),
+                        render_kw={"type": "email", "inputmode": "email"})
     consent = BooleanField(_l("The caller agrees to the processing of their personal data for this appointment"),
                            validators=[DataRequired(message=_l("Ask the caller for consent first."))])
     submit = SubmitField(_l("Book for the caller"))

@@ -298,7 +298,12 @@ def _insert_once(values):
 
 
 def queue(kind, booking, now, dedup_key, **extra):
-    """Write ``kind`` of message for ``booking`` to the outbox, once per ``dedup_key``."""
+    """Write ``kind`` of message for ``booking`` to the outbox, once per ``dedup_key``.
+
+    A booking made by phone without an e-mail address gets no messages.
+    """
+    if not booking.email:
+        return False
     rendered = render_message(kind, booking, now, **extra)
     values = dict(dedup_key=dedup_key, booking_id=booking.id, kind=kind, subject=rendered.subject,
                   body_text=rendered.text, body_html=rendered.html, ics=rendered.ics,
@@ -369,7 +374,7 @@ def queue_due_reminders(now, offsets=None):
     offsets = offsets or reminder_offsets(current_app.config["MAIL_REMINDER_HOURS"])
     candidates = db.session.scalars(
         sa.select(Booking).where(Booking.status == BookingStatus.BOOKED, Booking.start_utc > now,
-                                 Booking.start_utc <= now + offsets[-1])
+                                 Booking.start_utc <= now + offsets[-1], Booking.email != "")
         .order_by(Booking.start_utc, Booking.id)).all()
     if not candidates:
         return 0

@@ -113,7 +113,7 @@ def _parse_start(value, policy):
 
 def _details_from(form):
     return services.CitizenDetails(
-        full_name=form.full_name.data, phone=form.phone.data, email=form.email.data,
+        full_name=form.full_name.data, phone=form.phone.data, email=form.email.data or "",
         topic=form.topic.data, message=form.message.data or "", account=form.account.data or "",
         address=(form.address.data or "").strip(), locale=_lang(),
     )

@@ -372,10 +372,18 @@ def _serialise_person(division_id, details):
     """
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    keys = sorted({_person_lock_key(division_id, "email", details.email),
-                   _person_lock_key(division_id, "phone", details.phone)})
+    keys = sorted({_person_lock_key(division_id, kind, value)
+                   for kind, value in (("email", details.email), ("phone", details.phone)) if value})
     for key in keys:
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _same_person(details):
+    """Conditions matching this person's bookings: same e-mail or same phone (an empty e-mail matches none)."""
+    conditions = [Booking.phone == details.phone]
+    if details.email:
+        conditions.append(Booking.email == details.email)
+    return conditions
 
 
 def _check_person_limit(division, details, now, policy, exclude_id=None):
@@ -385,7 +393,7 @@ def _check_person_limit(division, details, now, policy, exclude_id=None):
     query = (sa.select(sa.func.count()).select_from(Booking)
              .where(Booking.division_id == division.id, Booking.status == BookingStatus.BOOKED,
                     Booking.end_utc > now,
-                    sa.or_(Booking.email == details.email, Booking.phone == details.phone)))
+                    sa.or_(*_same_person(details))))
     if exclude_id is not None:
         query = query.where(Booking.id != exclude_id)
     if db.session.scalar(query) >= policy.max_active_per_person:

@@ -204,6 +204,13 @@ def booking(code):
     )
 
 
+def _unmailed(booking):
+    """What staff must do themselves when a change cannot be mailed."""
+    if booking.email:
+        return ""
+    return " " + _("The visitor has no e-mail: tell them by phone, %(phone)s.", phone=format_phone(booking.phone))
+
+
 def _run(booking, operation, form, done_message):
     """Validate ``form``, run ``operation`` and commit; a refused operation becomes a message."""
     if not form.validate_on_submit():
@@ -248,7 +255,7 @@ def cancel(code):
     form = StaffCancelForm()
     return _run(booking, lambda: services.cancel_booking(booking, now_utc(), actor=staff_actor(),
                                                          reason=form.reason.data or ""),
-                form, _("%(code)s is cancelled.", code=booking.code))
+                form, _("%(code)s is cancelled.", code=booking.code) + _unmailed(booking))
 
 
 @bp.route("/staff/bookings/<code>/move", methods=["GET", "POST"])
@@ -273,7 +280,7 @@ def move(code):
             db.session.rollback()
             problem = exc.code
         else:
-            flash(_("%(code)s is moved.", code=booking.code), "success")
+            flash(_("%(code)s is moved.", code=booking.code) + _unmailed(booking), "success")
             return redirect(url_for("staff.booking", code=booking.code), code=303)
     return render_template("staff/move.html", booking=booking, form=form, problem=problem,
                            week=week_of_slots(booking.division, now, policy)), (409 if problem else 200)

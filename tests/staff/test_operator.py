@@ -1,7 +1,11 @@
 """The hotline operator: booking for a caller, finding a caller's bookings, moving and cancelling them."""
 import re
+from datetime import timedelta
 
-from booking.models import Booking, BookingStatus
+import sqlalchemy as sa
+
+from booking import mail
+from booking.models import Booking, BookingStatus, OutboxMessage
 from helpers import MSK, slot_start
 from staff_support import audit_trail, post, text
 
@@ -45,6 +49,54 @@ def test_the_form_needs_the_callers_consent_and_details(client, db, make_divisio
     assert "Ask the caller for consent first." in text(response)
     assert "Enter a phone number like +7 916 123-45-67." in text(response)
     assert 'value="Смирнова Галина Ивановна"' in text(response)  # what was typed is kept
+    assert db.session.query(Booking).count() == 0
+
+
+def test_a_caller_without_e_mail_is_booked_and_nothing_is_mailed(client, db, make_division, make_booking,
+                                                                 make_user, login_as, coming_day):
+    division = make_division(places=2)
+    login_as(make_user("operator"))
+    start = slot_start(coming_day, "10:20")
+    make_booking(division, slot_start(coming_day, "11:00"), email="")  # another caller without e-mail
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.commit()
+    response = book_for_caller(client, division, start, email="")
+    assert response.status_code == 303  # an empty e-mail is no one's: the other caller's booking is no limit
+    booking = db.session.scalars(sa.select(Booking).where(Booking.start_utc == start)).one()
+    assert booking.email == "" and booking.phone == "+79167654321"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    page = text(client.get(response.headers["Location"]))
+    assert "none: changes are not mailed, tell the visitor by phone" in page
+
+    # A reminder is never due for it, and a move or a cancellation reminds staff to call.
+    assert mail.queue_due_reminders(start - timedelta(hours=20), [timedelta(hours=24)]) == 0
+    moved = post(client, f"/staff/bookings/{booking.code}/move", {"start": slot_start(coming_day, "12:00").isoformat()})
+    assert moved.status_code == 303
+    page = text(client.get(moved.headers["Location"]))
+    assert "The visitor has no e-mail: tell them by phone, +7 916 765-43-21." in page
+    post(client, f"/staff/bookings/{booking.code}/cancel", {"reason": ""})
+    assert "tell them by phone" in text(client.get(f"/staff/bookings/{booking.code}"))
+    db.session.refresh(booking)
+    assert booking.status == BookingStatus.CANCELLED
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_the_same_phone_still_counts_without_e_mail(client, make_division, make_booking, make_user, login_as,
+                                                    coming_day):
+    division = make_division()
+    make_booking(division, slot_start(coming_day, "11:00"), phone="+79167654321", email="")
+    login_as(make_user("operator"))
+    response = book_for_caller(client, division, slot_start(coming_day, "10:20"), email="")
+    assert response.status_code == 409
+    assert "The caller already has an appointment with this division." in text(response)
+
+
+def test_citizens_booking_online_still_need_an_e_mail(client, db, make_division, coming_day):
+    division = make_division()
+    response = post(client, f"/divisions/{division.slug}/book",
+                    {**CALLER, "email": "", "start": slot_start(coming_day, "10:20").isoformat()})
+    assert response.status_code == 422
+    assert "Enter your e-mail address." in text(response)
     assert db.session.query(Booking).count() == 0
 
 
