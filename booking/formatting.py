@@ -110,7 +110,7 @@ def init_app(app):
         long_datetime=long_datetime, long_date=long_date, day_heading=day_heading, clock=clock,
         phone=format_phone, iso_local=iso_local, topic_label=topic_label, status_label=status_label,
         role_label=role_label, actor_label=actor_label, audit_action=audit_action, audit_detail=audit_detail,
-        booking_origin=booking_origin,
+        booking_origin=booking_origin, message_kind=message_kind,
         division_name=division_name, reception_hours=reception_hours, day_month=day_month,
         weekday_name=weekday_name, long_date_short=long_date_short,
     )
@@ -162,6 +162,15 @@ AUDIT_ACTIONS = {
 }
 
 
+MESSAGE_KINDS = {
+    "confirmation": _l("Confirmation"),
+    "reschedule": _l("Notice of a move"),
+    "cancellation": _l("Notice of a cancellation"),
+    "reminder": _l("Reminder"),
+    "manage_link": _l("New link to the booking"),
+}
+
+
 CHANNEL_LABELS = {
     "web": _l("online"),
     "phone": _l("by phone"),
@@ -175,6 +184,10 @@ def role_label(role):
 
 def actor_label(kind):
     return ACTOR_LABELS.get(kind, kind)
+
+
+def message_kind(kind):
+    return MESSAGE_KINDS.get(kind, kind)
 
 
 def audit_action(action):

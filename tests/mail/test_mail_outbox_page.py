@@ -35,7 +35,8 @@ def test_an_administrator_sees_failed_messages_and_sends_one_again(db, client, l
     page = client.get("/staff/outbox")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "petrov@example.ru" in html and "451 4.3.0 Try later" in html and "confirmation" in html
+    assert "petrov@example.ru" in html and "451 4.3.0 Try later" in html
+    assert "<td>Confirmation<br><small>Вы записаны на приём " in html  # the kind in words; the subject as sent
     assert "token=" not in html  # bodies, with their links, are not shown
 
     response = client.post(f"/staff/outbox/{failed_message.id}/requeue")
@@ -45,6 +46,13 @@ def test_an_administrator_sees_failed_messages_and_sends_one_again(db, client, l
     assert mail.deliver_all_due(now_utc()).sent == 1
     assert [r.rcpt_tos for r in smtp_server.received] == [["petrov@example.ru"]]
     assert "petrov@example.ru" not in client.get("/staff/outbox").get_data(as_text=True)
+
+
+def test_kinds_of_message_are_named_in_the_readers_language(client, login, failed_message):
+    login("admin")
+    client.get("/lang/ru?next=/staff/outbox")
+    html = client.get("/staff/outbox").get_data(as_text=True)
+    assert "<td>Подтверждение<br><small>Вы записаны на приём " in html
 
 
 def test_only_failed_messages_can_be_sent_again(db, client, login, failed_message):
