@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
+from icalendar.timezone import tzp
 
 PRODID = "-//Priyom//Reception booking//RU"
 UID_DOMAIN = "priyom"
@@ -184,25 +185,38 @@ def session_appointment(session, division, locale="ru", booking_url="", organize
     )
 
 
+# The property types ``Event.add`` would look up by name for every value, looked up once.
+_TYPES = {name: Event.types_factory.for_property(name)
+          for name in ("uid", "dtstamp", "dtstart", "dtend", "summary", "location", "description", "sequence",
+                       "status", "transp", "last-modified", "url")}
+
+
+def _set(event, name, value):
+    """``event.add(name, value)`` for a property the event does not have yet, without the per-call look-ups."""
+    if name in ("dtstamp", "last-modified"):
+        value = tzp.localize_utc(value)  # as ``add`` does: the RFC wants these in UTC
+    event[name.upper()] = _TYPES[name](value)
+
+
 def event_for(appointment, tz, dtstamp):
     """A VEVENT for ``appointment``, with times in ``tz``."""
     event = Event()
-    event.add("uid", appointment.uid)
-    event.add("dtstamp", dtstamp)
-    event.add("dtstart", appointment.start_dt.astimezone(tz))
-    event.add("dtend", appointment.end_dt.astimezone(tz))
-    event.add("summary", appointment.summary)
+    _set(event, "uid", appointment.uid)
+    _set(event, "dtstamp", dtstamp)
+    _set(event, "dtstart", appointment.start_dt.astimezone(tz))
+    _set(event, "dtend", appointment.end_dt.astimezone(tz))
+    _set(event, "summary", appointment.summary)
     if appointment.location:
-        event.add("location", appointment.location)
+        _set(event, "location", appointment.location)
     if appointment.description:
-        event.add("description", appointment.description)
-    event.add("sequence", appointment.sequence)
-    event.add("status", "CANCELLED" if appointment.cancelled else "CONFIRMED")
-    event.add("transp", "OPAQUE")
+        _set(event, "description", appointment.description)
+    _set(event, "sequence", appointment.sequence)
+    _set(event, "status", "CANCELLED" if appointment.cancelled else "CONFIRMED")
+    _set(event, "transp", "OPAQUE")
     if appointment.last_modified is not None:
-        event.add("last-modified", appointment.last_modified)
+        _set(event, "last-modified", appointment.last_modified)
     if appointment.url:
-        event.add("url", appointment.url)
+        _set(event, "url", appointment.url)
     if appointment.organizer_email:
         organizer = vCalAddress(f"mailto:{appointment.organizer_email}")
         organizer.params["cn"] = vText(appointment.organizer_name)

@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from icalendar import Event
+
 from booking import ical, scheduling
 from helpers import MSK
 
@@ -51,3 +53,25 @@ def test_session_uid_is_stable_per_division_and_start():
     assert appointment.summary == "Приём граждан: Северный филиал"
     assert appointment.attendee_email == "" and appointment.organizer_email == "sever@mosteplo.example"
     assert "https://priem.example/divisions/x" in appointment.description
+
+
+def test_events_are_written_exactly_as_icalendars_own_add_writes_them():
+    appointment = ical.Appointment(
+        uid="b@priyom", start_dt=msk(MONDAY, 10), end_dt=msk(MONDAY, 10, 20), summary="Приём; «отопление», д. 1",
+        location="Москва, каб. 105", description="Тема: отопление\nКод: K7Q", sequence=2, cancelled=True,
+        last_modified=datetime(2027, 2, 20, 12, 30, tzinfo=MSK), url="https://priyom.example/b/K7Q?x=1",
+        organizer_email="sever@mosteplo.example", organizer_name="Карпов А. В.",
+        attendee_email="a@example.ru", attendee_name="Анна")
+    stamp = datetime(2027, 2, 21, 8, 0, tzinfo=MSK)
+    expected = Event()
+    for name, value in (("uid", appointment.uid), ("dtstamp", stamp), ("dtstart", appointment.start_dt.astimezone(MSK)),
+                        ("dtend", appointment.end_dt.astimezone(MSK)), ("summary", appointment.summary),
+                        ("location", appointment.location), ("description", appointment.description),
+                        ("sequence", 2), ("status", "CANCELLED"), ("transp", "OPAQUE"),
+                        ("last-modified", appointment.last_modified), ("url", appointment.url)):
+        expected.add(name, value)
+    written = ical.event_for(appointment, MSK, stamp)
+    for name in ("organizer", "attendee"):
+        expected.add(name, written[name], encode=0)
+    assert written.to_ical() == expected.to_ical()
+    assert b"DTSTAMP:20270221T050000Z" in written.to_ical()  # in UTC, as the RFC wants
