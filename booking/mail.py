@@ -308,8 +308,7 @@ def queue(kind, booking, now, dedup_key, **extra):
     values = dict(dedup_key=dedup_key, booking_id=booking.id, kind=kind, subject=rendered.subject,
                   body_text=rendered.text, body_html=rendered.html, ics=rendered.ics,
                   ics_method=rendered.ics_method, status=Status.PENDING, attempts=0, next_attempt_at=now,
-                  created_at=now, recipient=booking.email, raw_message=None, claimed_by="", claimed_at=None,
-                  sent_at=None, last_error="")
+                  created_at=now, recipient=booking.email)
     try:
         values["recipient"] = checked_address(booking.email)
     except ValueError as exc:
@@ -636,15 +635,11 @@ def _claim(now, batch_size, worker, clock_now):
     return [Claimed(*row) for row in rows]  # selected in the order of the fields
 
 
-def _finish_statement():
-    outbox = OutboxMessage.__table__
-    # The SET clause comes from each call's parameters; the statement itself is built once.
-    return outbox.update().where(outbox.c.id == sa.bindparam("claimed_id"),
-                                 outbox.c.claimed_by == sa.bindparam("claim_owner"),
-                                 outbox.c.status == Status.SENDING)
-
-
-_FINISH = []
+# Built once; the SET clause comes from each call's parameters.
+_FINISH = (OutboxMessage.__table__.update()
+           .where(OutboxMessage.__table__.c.id == sa.bindparam("claimed_id"),
+                  OutboxMessage.__table__.c.claimed_by == sa.bindparam("claim_owner"),
+                  OutboxMessage.__table__.c.status == Status.SENDING))
 
 
 def _finish(message, worker, **values):
@@ -653,10 +648,8 @@ def _finish(message, worker, **values):
     One statement on the worker's autocommit connection (``outcome_connection``),
     committed at once, so that a crash resends at most the message in flight.
     """
-    if not _FINISH:
-        _FINISH.append(_finish_statement())
     with worker.connection.begin():
-        result = worker.connection.execute(_FINISH[0], {"claimed_id": message.id, "claim_owner": worker.id,
+        result = worker.connection.execute(_FINISH, {"claimed_id": message.id, "claim_owner": worker.id,
                                                         "claimed_by": "", "claimed_at": None, **values})
     if result.rowcount != 1:
         log.error("outbox message %s was taken from this worker before it finished", message.id)
