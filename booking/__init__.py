@@ -72,6 +72,7 @@ def register_extensions(app):
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.localize_callback = str
     from . import auth  # noqa: F401  (registers the user loader)
+    from .appeals import models as _appeal_tables  # noqa: F401  (reception cards and answers)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
 
@@ -95,8 +96,18 @@ def register_blueprints(app):
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    register_appeal_blueprints(app)
     csrf.exempt(api.bp)
     errors.init_app(app)
+
+
+def register_appeal_blueprints(app):
+    from .web import answers, statistics
+
+    app.register_blueprint(answers.bp)
+    app.register_blueprint(statistics.bp)
+    app.register_blueprint(statistics.api_bp, url_prefix="/api/v1")
+    csrf.exempt(statistics.api_bp)
 
 
 def register_commands(app):

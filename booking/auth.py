@@ -1,13 +1,14 @@
 """Staff identity: password hashing, the Flask-Login user loader and access checks.
 
 Who may see what is decided here, once: a head sees only the divisions they
-belong to; operators and administrators see every division.
+belong to; operators, administrators and directors see every division. A
+director reads only: every request that would change something is refused.
 """
 from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required
 
 from .extensions import db, login_manager
@@ -47,7 +48,7 @@ def can_access_division(user, division):
     """Whether ``user`` may see the visitors of ``division``."""
     if not getattr(user, "is_authenticated", False) or not user.active:
         return False
-    if user.role in (Role.ADMIN, Role.OPERATOR):
+    if user.role in (Role.ADMIN, Role.OPERATOR, Role.DIRECTOR):
         return True
     return any(d.id == division.id for d in user.divisions)
 
@@ -72,6 +73,8 @@ def roles_required(*roles):
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
                 abort(403)
+            if current_user.role == Role.DIRECTOR and request.method not in READ_ONLY_METHODS:
+                abort(403)
             return view(*args, **kwargs)
 
         return wrapped
@@ -79,4 +82,5 @@ def roles_required(*roles):
     return decorator
 
 
-STAFF = (Role.HEAD, Role.OPERATOR, Role.ADMIN)
+STAFF = (Role.HEAD, Role.OPERATOR, Role.ADMIN, Role.DIRECTOR)
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")

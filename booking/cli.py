@@ -10,6 +10,8 @@ from flask import current_app
 from flask_babel import force_locale
 
 from . import accounts, feed_service, feeds, mail, retention, services
+from .appeals import reminders as answer_reminders
+from .appeals.cards import AppealSettings
 from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
 from .models import Division, ReceptionRule, Role
@@ -204,6 +206,8 @@ def init_app(app):
         click.echo(f"Password of {user.email} set.")
 
     register_mail_commands(app)
+    from .appeals.report_command import register_report_command
+    register_report_command(app)
 
 
 def _instant(value):
@@ -219,6 +223,7 @@ def _instant(value):
 def send_reminders_and_mail(now, batch_size=None):
     """Queue the reminders due at ``now``, then deliver everything due; returns (queued, report)."""
     queued = mail.queue_due_reminders(now)
+    queued += answer_reminders.queue_due_answer_reminders(now, AppealSettings.from_config(current_app.config))
     db.session.commit()
     return queued, mail.deliver_all_due(now, batch_size)
 

@@ -120,6 +120,8 @@ class Config:
 
         # Personal data of bookings whose visit ended longer ago than this is blanked.
         self.RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)
+        # Days after a reception within which a promised written answer is due (the law allows 30 at most).
+        self.ANSWER_DUE_DAYS = _env_int("ANSWER_DUE_DAYS", 14)
         self.BABEL_DEFAULT_LOCALE = "ru"
         self.BABEL_DEFAULT_TIMEZONE = self.BOOKING_TIMEZONE
         self.LANGUAGES = ["ru", "en"]

@@ -141,6 +141,7 @@ ROLE_LABELS = {
     Role.HEAD: _l("Head of division"),
     Role.OPERATOR: _l("Hotline operator"),
     Role.ADMIN: _l("Administrator"),
+    Role.DIRECTOR: _l("Director (read only)"),
 }
 
 ACTOR_LABELS = {
@@ -148,6 +149,7 @@ ACTOR_LABELS = {
     "head": _l("Head of division"),
     "operator": _l("Hotline operator"),
     "admin": _l("Administrator"),
+    "director": _l("Director (read only)"),
     "system": _l("System"),
 }
 
@@ -159,6 +161,9 @@ AUDIT_ACTIONS = {
     BookingStatus.NO_SHOW: _l("Marked as not come"),
     "note": _l("Staff note changed"),
     "kept_as_exception": _l("Kept although the reception hours changed"),
+    "card_saved": _l("Reception card saved"),
+    "matter_closed": _l("Matter closed"),
+    "answer_recorded": _l("Written answer recorded"),
 }
 
 
@@ -168,6 +173,8 @@ MESSAGE_KINDS = {
     "cancellation": _l("Notice of a cancellation"),
     "reminder": _l("Reminder"),
     "manage_link": _l("New link to the booking"),
+    "answer": _l("Decision on the appeal"),
+    "answer_due": _l("Reminder of a due answer"),
 }
 
 

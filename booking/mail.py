@@ -60,6 +60,8 @@ class Kind:
     CANCELLATION = "cancellation"
     REMINDER = "reminder"
     MANAGE_LINK = "manage_link"
+    ANSWER = "answer"  # the decision on the appeal raised at the reception
+    ANSWER_DUE = "answer_due"  # to staff: a promised answer falls due
 
 
 class Status:
@@ -78,6 +80,7 @@ SUBJECTS = {
         Kind.CANCELLATION: "Приём {when} отменён — код {code}",
         Kind.REMINDER: "Напоминание: приём {when} — код {code}",
         Kind.MANAGE_LINK: "Новая ссылка для записи {code}",
+        Kind.ANSWER: "Ответ на ваше обращение на приёме — код {code}",
     },
     "en": {
         Kind.CONFIRMATION: "You are booked for {when} — code {code}",
@@ -85,6 +88,7 @@ SUBJECTS = {
         Kind.CANCELLATION: "Appointment on {when} cancelled — code {code}",
         Kind.REMINDER: "Reminder: appointment on {when} — code {code}",
         Kind.MANAGE_LINK: "A new link for booking {code}",
+        Kind.ANSWER: "The answer to your appeal at the reception — code {code}",
     },
 }
 
@@ -858,3 +862,16 @@ def requeue(message, now):
     message.claimed_by, message.claimed_at = "", None
     db.session.flush()
     return True
+
+
+def queue_staff_message(kind, template, subject, context, recipient, name, now, dedup_key, booking_id=None):
+    """Write a message to a member of staff (in Russian) to the outbox, once per ``dedup_key``."""
+    with force_locale("ru"):
+        context = {"lang": "ru", "hotline": current_app.config["HOTLINE_PHONE"], **context}
+        rendered = Rendered(subject=header_text(subject, 300), text=_render(f"email/ru/{template}.txt", context),
+                            html=_render(f"email/ru/{template}.html", context))
+    values = dict(dedup_key=dedup_key, booking_id=booking_id, kind=kind, subject=rendered.subject,
+                  body_text=rendered.text, body_html=rendered.html, ics="", ics_method="", status=Status.PENDING,
+                  attempts=0, next_attempt_at=now, created_at=now, recipient=checked_address(recipient))
+    values["raw_message"] = compose(rendered, values["recipient"], name, now)
+    return _insert_once(values)

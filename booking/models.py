@@ -68,8 +68,10 @@ class Role:
     HEAD = "head"
     OPERATOR = "operator"
     ADMIN = "admin"
+    # Leadership: sees every division's agendas, answers and statistics, changes nothing.
+    DIRECTOR = "director"
 
-    ALL = (HEAD, OPERATOR, ADMIN)
+    ALL = (HEAD, OPERATOR, ADMIN, DIRECTOR)
 
 
 _HOLDING_SQL = "status IN ('booked', 'attended', 'no_show')"
@@ -152,6 +154,9 @@ class Booking(db.Model):
         sa.Index("ix_booking_division_start", "division_id", "start_utc"),
         sa.Index("ix_booking_phone", "phone"),
         sa.Index("ix_booking_email", "email"),
+        # The statistics count bookings of a period by reception time and by the time they were made.
+        sa.Index("ix_booking_start", "start_utc"),
+        sa.Index("ix_booking_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -210,7 +215,7 @@ class User(db.Model):
     """A member of staff: division head, hotline operator or administrator."""
 
     __tablename__ = "user"
-    __table_args__ = (sa.CheckConstraint("role IN ('head', 'operator', 'admin')", name="ck_user_role"),)
+    __table_args__ = (sa.CheckConstraint("role IN ('head', 'operator', 'admin', 'director')", name="ck_user_role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)

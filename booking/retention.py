@@ -12,6 +12,7 @@ Request-free: the caller passes ``cutoff`` and ``now`` and commits.
 import sqlalchemy as sa
 
 from .extensions import db
+from .appeals.retention import purge_cards
 from .models import AuditEntry, Booking, OutboxMessage
 
 BLANK_BOOKING = {
@@ -38,6 +39,7 @@ def purge_personal_data(cutoff, now):
         chunk = ids[start:start + _CHUNK]
         db.session.execute(sa.update(Booking).where(Booking.id.in_(chunk)).values(**BLANK_BOOKING, purged_at=now))
         db.session.execute(sa.update(AuditEntry).where(AuditEntry.booking_id.in_(chunk)).values(detail=""))
+        purge_cards(chunk)
         db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.booking_id.in_(chunk)).values(**BLANK_MESSAGE))
         # A message never sent by now would go nowhere: close it rather than let it be retried.
         db.session.execute(sa.update(OutboxMessage)

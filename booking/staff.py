@@ -200,7 +200,8 @@ def booking(code):
     return render_template(
         "staff/booking.html", booking=booking, day=booking.start_utc.astimezone(policy.tz).date(),
         may_mark=current_user.role in MARKERS and services.can_mark(booking, now, policy.tz),
-        may_change=services.can_change(booking, now), may_move=current_user.role in BOOKERS,
+        may_change=services.can_change(booking, now) and current_user.role != Role.DIRECTOR,
+        may_move=current_user.role in BOOKERS,
     )
 
 

@@ -1,0 +1,203 @@
+"""The leadership's statistics: the page with its charts, CSV and XLSX downloads, and the JSON API.
+
+Heads see their own divisions; administrators and directors see every
+division and the total. The figures come from :mod:`booking.appeals.statistics`
+and the tables from :mod:`booking.appeals.report_files`, shared with the
+``report`` command.
+"""
+from datetime import date, timedelta
+from functools import wraps
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import services
+from ..appeals import statistics as stats
+from ..appeals.cards import AppealSettings
+from ..appeals.report_files import tables, to_csv, to_xlsx
+from ..auth import can_access_division, roles_required
+from ..models import Role
+from ..timeutil import local_today, now_utc, parse_iso_date
+
+bp = Blueprint("statistics", __name__)
+api_bp = Blueprint("statistics_api", __name__)
+
+READERS = (Role.HEAD, Role.ADMIN, Role.DIRECTOR)
+
+
+@bp.app_template_test("date_value")
+def _is_date(value):
+    return isinstance(value, date)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class PeriodChoice:
+    """The period asked for: a month (``month=2026-10``), a quarter (``quarter=2026-4``) or ``from``/``to``."""
+
+    def __init__(self, args, today):
+        self.kind = args.get("period", "month")
+        self.error = None
+        try:
+            self.first_day, self.last_day = self._read(args, today)
+            stats.check_period(self.first_day, self.last_day)
+        except (ValueError, stats.PeriodError):
+            self.error = _("Choose a period: a month, a quarter, or two dates with the first not after the last "
+                           "(two years at most).")
+            self.kind, self.first_day = "month", today.replace(day=1)
+            self.last_day = _month_end(self.first_day)
+
+    def _read(self, args, today):
+        if self.kind == "custom":
+            return parse_iso_date(args.get("from", "")), parse_iso_date(args.get("to", ""))
+        if self.kind == "quarter":
+            text = args.get("quarter") or f"{today.year}-{(today.month - 1) // 3 + 1}"
+            year, number = (int(part) for part in text.split("-"))
+            if not 1 <= number <= 4:
+                raise ValueError(text)
+            first = date(year, 3 * number - 2, 1)
+            return first, _month_end(date(year, 3 * number, 1))
+        self.kind = "month"
+        text = args.get("month") or f"{today:%Y-%m}"
+        year, month = (int(part) for part in text.split("-"))
+        first = date(year, month, 1)
+        return first, _month_end(first)
+
+
+def _month_end(first):
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def _divisions():
+    if current_user.role == Role.HEAD:
+        return list(current_user.divisions)
+    return services.all_divisions()
+
+
+def _division_choice(divisions):
+    """The division asked for; None means all, which heads cannot choose (their first division instead)."""
+    slug = request.args.get("division", "")
+    if not slug:
+        if current_user.role == Role.HEAD:
+            if not divisions:
+                abort(403)
+            return divisions[0]
+        return None
+    division = services.get_division(slug, include_inactive=True)
+    if division is None:
+        abort(404)
+    if not can_access_division(current_user, division):
+        abort(403)
+    return division
+
+
+def _report():
+    settings = AppealSettings.from_config(current_app.config)
+    now = now_utc()
+    period = PeriodChoice(request.args, local_today(now, settings.tz))
+    divisions = _divisions()
+    division = _division_choice(divisions)
+    report = stats.report(period.first_day, period.last_day, division, now, settings)
+    return report, period, divisions, division
+
+
+def _filename(report, extension):
+    where = report.division or "all"
+    return f"statistics-{where}-{report.first_day.isoformat()}-{report.last_day.isoformat()}.{extension}"
+
+
+def _lang():
+    return str(get_locale() or "ru")
+
+
+@bp.get("/staff/statistics")
+@roles_required(*READERS)
+def index():
+    report, period, divisions, division = _report()
+    by_key = {t.key: t for t in tables(report, _lang())}
+    charts = {"topic_mix": [(row[0], row[1:]) for row in by_key["topic_by_division"].rows],
+              "weeks": [(f"{week:%d.%m}", held) for week, held in by_key["weeks"].rows]}
+    return render_template("staff/statistics.html", report=report, period=period, divisions=divisions,
+                           division=division, tables=by_key, charts=charts,
+                           all_allowed=current_user.role != Role.HEAD), (422 if period.error else 200)
+
+
+@bp.get("/staff/statistics.csv")
+@roles_required(*READERS)
+def csv():
+    report, _period, _divisions_, _division = _report()
+    return Response(to_csv(tables(report, _lang())), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(report, "csv")}"'})
+
+
+@bp.get("/staff/statistics.xlsx")
+@roles_required(*READERS)
+def xlsx():
+    report, _period, _divisions_, _division = _report()
+    return Response(to_xlsx(tables(report, _lang()), f"{report.first_day:%d.%m.%Y}–{report.last_day:%d.%m.%Y}"),
+                    mimetype=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(report, "xlsx")}"'})
+
+
+# --- The JSON API ---------------------------------------------------------------------------------
+
+def _api_key_has_permission(permission):
+    """STUB — API keys are not in this code yet: no client holds a permission, every request is refused.
+
+    To be replaced by the check of the request's API key (``Authorization:
+    Bearer <key>``) for ``permission`` once API keys exist.
+    """
+    return False
+
+
+def require_api_permission(permission):
+    """Route decorator: 401 JSON unless the request's API key carries ``permission`` (see the stub above)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not _api_key_has_permission(permission):
+                return jsonify({"error": "unauthorized",
+                                "message": _("An API key with the %(permission)s permission is needed.",
+                                             permission=permission)}), 401
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _api_problem(fields):
+    return jsonify({"error": "invalid_request", "message": _("Please correct the fields named."),
+                    "fields": fields}), 400
+
+
+@api_bp.get("/statistics")
+@require_api_permission("statistics")
+def api_statistics():
+    """The report's figures for ``from``…``to`` (ISO dates, inclusive) and an optional ``division`` slug."""
+    fields = {}
+    days = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = parse_iso_date(request.args.get(name, ""))
+        except ValueError:
+            fields[name] = _("A date as YYYY-MM-DD is needed.")
+    division = None
+    slug = request.args.get("division")
+    if slug:
+        division = services.get_division(slug, include_inactive=True)
+        if division is None:
+            fields["division"] = _("No division with this slug.")
+    if not fields:
+        try:
+            stats.check_period(days["from"], days["to"])
+        except stats.PeriodError:
+            fields["to"] = _("The period must not end before it starts nor last more than two years.")
+    if fields:
+        return _api_problem(fields)
+    report = stats.report(days["from"], days["to"], division, now_utc(),
+                          AppealSettings.from_config(current_app.config))
+    return jsonify(report.as_json())
