@@ -49,4 +49,4 @@ def register_report_command(app):
         elif fmt == "xlsx" and sys.stdout.isatty():
             raise click.UsageError("XLSX is binary: give --output FILE or redirect the output.")
         else:
-            click.get_binary_stream("stdout").write(data)
+            click.echo(data, nl=False)  # bytes: written to the binary stream as they are

@@ -1,0 +1,78 @@
+"""Fixtures for reception cards, answers and statistics: staff accounts, a real SMTP sink, past visits.
+
+The staff helpers (logging in with the CSRF token) and the SMTP sink are the
+ones of ``tests/staff`` and ``tests/mail``, loaded from there.
+"""
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from booking import accounts, auth
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS / "staff"))
+
+from staff_support import PASSWORD, log_in, recent_day  # noqa: E402
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SmtpSink = _load("mail_sink_support", TESTS / "mail" / "conftest.py").SmtpSink
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts._dummy, "password_hash", "")
+
+
+@pytest.fixture
+def smtp_server():
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def app_config(app_config, smtp_server):
+    return {**app_config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
+            "MAIL_TIMEOUT": 5, "MAIL_DEFAULT_SENDER": "Приём <priyom@priyom.example>",
+            "PUBLIC_BASE_URL": "https://priyom.example/"}
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def factory(role="head", divisions=(), name=None):
+        n = next(counter)
+        user = accounts.create_user(f"{role}{n}@priyom.example", role, PASSWORD,
+                                    name=name or f"{role.title()} {n}", divisions=list(divisions))
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def login_as(client):
+    def login(user):
+        assert log_in(client, user.email).status_code == 303
+        return user
+
+    return login
+
+
+@pytest.fixture
+def past_day():
+    """A recent day, no holiday, at least a few days back so that earlier days are free too."""
+    return recent_day()
