@@ -9,15 +9,20 @@ from urllib.parse import quote
 
 import pytest
 
-from booking.models import BookingStatus, Closure, Division, ReceptionRule, User
+from booking.appeals.models import ReceptionCard
+from booking.models import AuditEntry, BookingStatus, Closure, Division, ReceptionRule, User
 from helpers import slot_start
 from staff_support import csrf_token, log_in, past_booking, text
 
 OK, FORBIDDEN, LOGIN = "ok", "403", "login"
-ROLES = ("anonymous", "head", "other_head", "operator", "admin")
+ROLES = ("anonymous", "head", "other_head", "operator", "admin", "director")
 
-EVERY_STAFF = {"head": OK, "other_head": OK, "operator": OK, "admin": OK}
-DIVISION_STAFF = {"head": OK, "other_head": FORBIDDEN, "operator": OK, "admin": OK}
+# A director reads what every division's staff reads; every POST of a director is refused (see test_role_matrix).
+EVERY_STAFF = {"head": OK, "other_head": OK, "operator": OK, "admin": OK, "director": OK}
+DIVISION_STAFF = {"head": OK, "other_head": FORBIDDEN, "operator": OK, "admin": OK, "director": OK}
+CARD_FILLERS = {"head": OK, "other_head": FORBIDDEN, "operator": OK, "admin": OK}
+READERS = {"head": OK, "other_head": OK, "operator": FORBIDDEN, "admin": OK, "director": OK}
+DIVISION_READERS = {"head": OK, "other_head": FORBIDDEN, "operator": FORBIDDEN, "admin": OK, "director": OK}
 MARKERS = {"head": OK, "other_head": FORBIDDEN, "operator": FORBIDDEN, "admin": OK}
 BOOKERS = {"head": FORBIDDEN, "other_head": FORBIDDEN, "operator": OK, "admin": OK}
 ADMINS = {"head": FORBIDDEN, "other_head": FORBIDDEN, "operator": FORBIDDEN, "admin": OK}
@@ -32,6 +37,7 @@ class World:
     other_head: object
     operator: object
     admin: object
+    director: object
     upcoming: object
     to_move: object
     past: object
@@ -48,6 +54,7 @@ CALLER = {"full_name": "Смирнова Галина", "phone": "+79167654321",
           "consent": "y"}
 RULE = {"weekday": "0", "start_time": "10:00", "end_time": "13:00", "slot_minutes": "20", "places": "1"}
 DIVISION = {"slug": "new-division", "name": "Новый", "head_name": "Новиков Н. Н.", "address": "Москва"}
+CARD = {"raised": "Холодные батареи", "topic": "heating", "outcome": "oral", "result": "explained"}
 ACCOUNT = {"email": "new@priyom.example", "role": "operator", "active": "y", "password": "long enough secret",
            "confirm": "long enough secret"}
 
@@ -68,6 +75,16 @@ CASES = [
     ("GET", "/staff/book/{a}/details?start={start_in_url}", None, BOOKERS),
     ("POST", "/staff/book/{a}/details", {**CALLER, "start": "{start}"}, BOOKERS),
     ("POST", "/staff/bookings/{w.upcoming.code}/cancel", {}, DIVISION_STAFF),
+    ("GET", "/staff/answers", None, EVERY_STAFF),
+    ("GET", "/staff/answers?division={a}&state=closed", None, DIVISION_STAFF),
+    ("GET", "/staff/bookings/{w.past.code}/card", None, CARD_FILLERS),
+    ("POST", "/staff/bookings/{w.past.code}/card", CARD, CARD_FILLERS),
+    ("POST", "/staff/bookings/{w.past.code}/answer", {"sent_on": "{day}", "summary": "Ответ", "result": "supported"},
+     CARD_FILLERS),
+    ("GET", "/staff/statistics", None, READERS),
+    ("GET", "/staff/statistics?division={a}&period=quarter", None, DIVISION_READERS),
+    ("GET", "/staff/statistics.csv?division={a}", None, DIVISION_READERS),
+    ("GET", "/staff/statistics.xlsx?division={a}", None, DIVISION_READERS),
     ("GET", "/admin/", None, ADMINS),
     ("GET", "/admin/divisions/{a}", None, ADMINS),
     ("GET", "/admin/divisions/new", None, ADMINS),
@@ -100,7 +117,7 @@ def world(make_division, make_booking, make_user, past_day, coming_day):
     return World(
         day=coming_day, division=division, other=other,
         head=make_user("head", divisions=[division]), other_head=make_user("head", divisions=[other]),
-        operator=make_user("operator"), admin=make_user("admin"),
+        operator=make_user("operator"), admin=make_user("admin"), director=make_user("director"),
         upcoming=make_booking(division, slot_start(coming_day, "10:00"), full_name="Будущий Посетитель")[0],
         to_move=make_booking(division, slot_start(coming_day, "11:00"))[0],
         past=past_booking(make_booking, division, past_day, full_name="Прошлый Посетитель"),
@@ -131,19 +148,22 @@ def test_role_matrix(client, world, role):
         else:
             form = {k: world.fill(v) for k, v in data.items()}
             response = client.post(address, data={**form, "csrf_token": csrf_token(client)})
-        expected = allowed.get(role, LOGIN)
+        expected = allowed.get(role, LOGIN if role == "anonymous" else FORBIDDEN)
+        if role == "director" and method == "POST":
+            expected = FORBIDDEN  # a director only reads
         if answer(response) != expected:
             wrong.append(f"{method} {address}: expected {expected}, got {response.status_code}")
     assert wrong == []
 
 
-@pytest.mark.parametrize("role", ["anonymous", "other_head", "operator"])
+@pytest.mark.parametrize("role", ["anonymous", "other_head", "operator", "director"])
 def test_forbidden_actions_change_nothing(client, db, world, role):
     if role != "anonymous":
         log_in(client, getattr(world, role).email)
-    counts = {model: db.session.query(model).count() for model in (Division, ReceptionRule, Closure, User)}
+    counts = {model: db.session.query(model).count()
+              for model in (Division, ReceptionRule, Closure, User, ReceptionCard, AuditEntry)}
     for method, url, data, allowed in CASES:
-        if method == "POST" and allowed.get(role, LOGIN) != OK:
+        if method == "POST" and (role == "director" or allowed.get(role, LOGIN) != OK):
             form = {k: world.fill(v) for k, v in (data or {}).items()}
             client.post(world.fill(url), data={**form, "csrf_token": csrf_token(client)})
     db.session.expire_all()
