@@ -15,6 +15,7 @@ from booking import accounts, auth
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "staff"))
 
+from helpers import first_free_day  # noqa: E402
 from staff_support import PASSWORD, log_in, recent_day  # noqa: E402
 
 
@@ -76,3 +77,9 @@ def login_as(client):
 def past_day():
     """A recent day, no holiday, at least a few days back so that earlier days are free too."""
     return recent_day()
+
+
+@pytest.fixture
+def coming_day():
+    """A weekday at least two days ahead, on no holiday."""
+    return first_free_day()

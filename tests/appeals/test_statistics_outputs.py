@@ -1,0 +1,83 @@
+"""The statistics in their other forms: the report command's files, the JSON API, periods and charts."""
+import csv
+import io
+import json
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from booking.web import statistics as statistics_views
+from helpers import slot_start
+from staff_support import text
+
+
+@pytest.fixture
+def quarter(db, make_division, make_booking, past_day):
+    """Two bookings of one division on ``past_day``, one for another division."""
+    division = make_division(slug="yuzhny", weekdays=range(7))
+    other = make_division(slug="abonentsky", weekdays=range(7))
+    for target, clock, topic in ((division, "10:00", "heating"), (division, "10:20", "hot_water"),
+                                 (other, "10:00", "billing")):
+        start = slot_start(past_day, clock)
+        make_booking(target, start, now=start - timedelta(hours=3), topic=topic)
+    return division
+
+
+def test_the_report_command_writes_csv_xlsx_and_json(runner, quarter, past_day, tmp_path):
+    period = ["--from", past_day.isoformat(), "--to", past_day.isoformat()]
+    for fmt in ("csv", "xlsx", "json"):
+        result = runner.invoke(args=["report", *period, "--division", "yuzhny", "--format", fmt, "--output",
+                                     str(tmp_path / f"r.{fmt}")])
+        assert result.exit_code == 0, result.output
+    figures = json.loads((tmp_path / "r.json").read_text("utf-8"))
+    assert figures["division"] == "yuzhny" and figures["bookings_by_channel"]["total"] == 2
+    assert figures["by_topic"]["heating"] == 1 and figures["by_topic"]["billing"] == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text("utf-8-sig")), delimiter=";"))
+    assert ["Всего записей", "2"] in rows and ["Отопление", "1"] in rows
+    book = load_workbook(tmp_path / "r.xlsx")
+    topics = book[book.sheetnames[1]]
+    assert topics["A1"].value.startswith("Записи по темам")
+    assert [row for row in topics.iter_rows(min_row=3, values_only=True)][0] == ("Отопление", 1)
+    weeks = book[book.sheetnames[3]]
+    assert all(isinstance(cell, int) for (_, cell) in weeks.iter_rows(min_row=3, values_only=True))
+    assert runner.invoke(args=["report", *period, "--division", "nowhere"]).exit_code != 0
+    assert runner.invoke(args=["report", "--from", "2026-12-31", "--to", "2026-10-01"]).exit_code != 0
+
+
+def test_the_api_refuses_clients_without_the_statistics_permission(client, quarter, past_day):
+    response = client.get(f"/api/v1/statistics?from={past_day}&to={past_day}")
+    assert response.status_code == 401 and response.json["error"] == "unauthorized"
+
+
+def test_the_api_answers_the_report_as_json(client, monkeypatch, quarter, past_day):
+    monkeypatch.setattr(statistics_views, "_api_key_has_permission", lambda permission: permission == "statistics")
+    response = client.get(f"/api/v1/statistics?from={past_day}&to={past_day}")
+    assert response.status_code == 200
+    assert response.json["bookings_by_channel"]["total"] == 3 and response.json["division"] is None
+    one = client.get(f"/api/v1/statistics?from={past_day}&to={past_day}&division=yuzhny").json
+    assert one["bookings_by_channel"]["total"] == 2
+    bad = client.get("/api/v1/statistics?from=2026-13-01&to=&division=nowhere")
+    assert bad.status_code == 400 and set(bad.json["fields"]) == {"from", "to", "division"}
+    reversed_period = client.get("/api/v1/statistics?from=2026-12-31&to=2026-10-01")
+    assert reversed_period.status_code == 400 and "to" in reversed_period.json["fields"]
+
+
+def test_periods_month_quarter_and_a_bad_one(client, login_as, make_user, quarter):
+    login_as(make_user("director"))
+    page = text(client.get("/staff/statistics?period=quarter&quarter=2026-4"))
+    assert 'value="2026-10-01"' in page and 'value="2026-12-31"' in page
+    page = text(client.get("/staff/statistics?period=month&month=2026-02"))
+    assert 'value="2026-02-28"' in page
+    bad = client.get("/staff/statistics?period=custom&from=2026-12-31&to=2026-01-01")
+    assert bad.status_code == 422 and "Choose a period" in text(bad)
+
+
+def test_a_head_sees_only_their_division_and_the_charts_have_titles_and_tables(client, login_as, make_user, quarter,
+                                                                               past_day):
+    login_as(make_user("head", divisions=[quarter]))
+    page = text(client.get(f"/staff/statistics?period=custom&from={past_day}&to={past_day}"))
+    assert "All divisions" not in page and "abonentsky" not in page
+    assert page.count('role="img"') == page.count("<title id=") >= 4
+    assert page.count('<table class="figures">') >= 6
+    assert "style=" not in page and "<script>" not in page
