@@ -1,0 +1,92 @@
+"""The pages after a reception pass axe-core in Russian and English under the strict CSP, headings in order.
+
+Staff log in through the login page; the visit, its card and the figures are
+made in the live server's database first.
+"""
+from datetime import time, timedelta
+
+import holidays
+import pytest
+
+from booking import accounts, services
+from booking.appeals import cards
+from booking.extensions import db
+from booking.models import BookingStatus
+from booking.timeutil import get_tz, local_to_utc, now_utc
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "appeal pages password"
+MSK = get_tz("Europe/Moscow")
+HEADINGS = """() => [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")]
+    .filter(h => h.getClientRects().length > 0 || h.classList.contains("visually-hidden"))
+    .map(h => Number(h.tagName[1]))"""
+
+
+def _past_reception_day(weekdays):
+    day = now_utc().astimezone(MSK).date() - timedelta(days=1)
+    ru = holidays.country_holidays("RU", years=[day.year - 1, day.year])
+    while day.weekday() not in weekdays or day in ru:
+        day -= timedelta(days=1)
+    return day
+
+
+@pytest.fixture(scope="module")
+def visit(live_server):
+    """A head, a director, and an attended visit whose card promises a written answer."""
+    with live_server.app.app_context():
+        division = services.get_division("severny-filial")
+        head = accounts.create_user("appeals-head@priyom.example", "head", PASSWORD, name="Карпов А. В.",
+                                    divisions=[division])
+        accounts.create_user("appeals-director@priyom.example", "director", PASSWORD, name="Директор")
+        start = local_to_utc(_past_reception_day((0, 2, 4)), time(12, 40), MSK)
+        details = services.CitizenDetails(topic="hot_water", message="Нет горячей воды", **live_server.citizen())
+        booking, _token = services.create_booking(division, start, details, start - timedelta(hours=3))
+        actor = services.Actor(kind="head", user=head)
+        services.mark_booking(booking, BookingStatus.ATTENDED, now_utc(), actor, MSK)
+        cards.save_card(booking, cards.CardInput(raised="Нет горячей воды", topic="hot_water",
+                                                 outcome="written_due", responsible=head), now_utc(), actor,
+                        cards.AppealSettings.from_config(live_server.app.config))
+        db.session.commit()
+        return booking.code
+
+
+def log_in(page, email):
+    page.goto("/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.narrow [type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def check(page, axe):
+    serious = [v for v in axe(page) if v["impact"] in ("serious", "critical")]
+    assert not serious, "\n".join(f"{v['id']} — {v['help']} at {', '.join(v['targets'])}" for v in serious)
+    levels = page.evaluate(HEADINGS)
+    assert levels[0] == 1 and levels.count(1) == 1, levels
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), f"a heading level is skipped: {levels}"
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_heads_pages(new_page, axe, visit, lang):
+    page = new_page(lang)
+    log_in(page, "appeals-head@priyom.example")
+    for url in (f"/staff/bookings/{visit}", "/staff/answers", "/staff/statistics?period=quarter"):
+        page.goto(url)
+        check(page, axe)
+    page.goto(f"/staff/bookings/{visit}/card")
+    page.locator("#raised").fill("")
+    page.locator("form.card-form [type=submit]").click()
+    page.locator("#error-summary").wait_for()
+    check(page, axe)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_directors_statistics(new_page, axe, visit, lang):
+    page = new_page(lang)
+    log_in(page, "appeals-director@priyom.example")
+    page.goto("/staff/statistics")
+    assert page.locator("svg[role=img] title").count() >= 4
+    check(page, axe)
+    page.emulate_media(media="print")
+    assert page.locator("form.filters").is_hidden()
