@@ -1,4 +1,5 @@
 """The OpenAPI 3 description of ``/api/v1``, kept beside the code it describes."""
+from .appeals.api_doc import statistics_paths, statistics_schemas
 from .models import BookingStatus, Topic
 
 
@@ -27,6 +28,10 @@ _BOOKING = {"$ref": "#/components/schemas/Booking"}
 def openapi_document():
     """The document served at ``/api/v1/openapi.json``."""
     document = _document()
+    document["paths"].update(statistics_paths())
+    document["components"]["schemas"].update(statistics_schemas())
+    document["components"]["securitySchemes"]["apiKey"] = {
+        "type": "http", "scheme": "bearer", "description": "An API client's key, created with its permissions."}
     for operations in document["paths"].values():
         for operation in operations.values():
             operation["responses"]["503"] = _retry_later("The database is unavailable; try again later")

@@ -72,8 +72,8 @@ def upgrade():
         batch_op.create_check_constraint("ck_user_role", ROLES_AFTER)
     # For the statistics: bookings of a period by reception time and by the time they were made.
     with op.batch_alter_table("booking", schema=None) as batch_op:
-        batch_op.create_index("ix_booking_start", ["start_utc"], unique=False)
-        batch_op.create_index("ix_booking_created", ["created_at"], unique=False)
+        batch_op.create_index("ix_booking_start", ["start_utc", "division_id", "status", "topic", "created_at"], unique=False)
+        batch_op.create_index("ix_booking_created", ["created_at", "division_id", "channel"], unique=False)
 
 
 def downgrade():
