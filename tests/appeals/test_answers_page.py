@@ -1,0 +1,51 @@
+"""The list of answers due: whose matters each role sees, the filters, overdue ones marked."""
+from datetime import timedelta
+
+import pytest
+
+from booking import services
+from booking.appeals import cards
+from booking.models import BookingStatus
+from booking.timeutil import now_utc
+from helpers import MSK, slot_start
+from staff_support import text
+
+
+@pytest.fixture
+def two_divisions(app, db, make_division, make_booking, make_user, past_day):
+    settings = cards.AppealSettings.from_config(app.config)
+    north, south = make_division(slug="north", weekdays=range(7)), make_division(slug="south", weekdays=range(7))
+    north_head, south_head = make_user("head", divisions=[north]), make_user("head", divisions=[south])
+    made = {}
+    for division, head, days_ago in ((north, north_head, 20), (south, south_head, 1)):
+        day = past_day - timedelta(days=days_ago - 1)
+        start = slot_start(day, "10:00")
+        booking, _ = make_booking(division, start, now=start - timedelta(hours=3))
+        actor = services.Actor(kind="head", user=head)
+        services.mark_booking(booking, BookingStatus.ATTENDED, now_utc(), actor, MSK)
+        cards.save_card(booking, cards.CardInput(raised="Вопрос", topic="heating", outcome="written_due",
+                                                 responsible=head), now_utc(), actor, settings)
+        made[division.slug] = booking.code
+    db.session.commit()
+    return dict(north=north, south=south, north_head=north_head, south_head=south_head, codes=made)
+
+
+def test_a_head_sees_the_matters_of_their_own_divisions_only(client, login_as, two_divisions):
+    login_as(two_divisions["north_head"])
+    page = text(client.get("/staff/answers"))
+    assert two_divisions["codes"]["north"] in page and two_divisions["codes"]["south"] not in page
+    assert client.get("/staff/answers?division=south").status_code == 403
+
+
+def test_leadership_sees_every_division_soonest_due_first_with_the_overdue_marked(client, login_as, make_user,
+                                                                                   two_divisions):
+    login_as(make_user("director"))
+    page = text(client.get("/staff/answers"))
+    north, south = two_divisions["codes"]["north"], two_divisions["codes"]["south"]
+    assert page.index(north) < page.index(south)  # visited 20 days ago: due first, and overdue
+    assert page.count('class="matter overdue"') == 1
+    only_south = text(client.get(f"/staff/answers?responsible={two_divisions['south_head'].id}"))
+    assert south in only_south and north not in only_south
+    overdue = text(client.get("/staff/answers?state=overdue"))
+    assert north in overdue and south not in overdue
+    assert north not in text(client.get("/staff/answers?state=closed"))
