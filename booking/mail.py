@@ -870,8 +870,13 @@ def queue_staff_message(kind, template, subject, context, recipient, name, now, 
         context = {"lang": "ru", "hotline": current_app.config["HOTLINE_PHONE"], **context}
         rendered = Rendered(subject=header_text(subject, 300), text=_render(f"email/ru/{template}.txt", context),
                             html=_render(f"email/ru/{template}.html", context))
+    try:
+        recipient = checked_address(recipient)
+    except ValueError as exc:
+        log.warning("a %s message is not queued: the staff address %r is invalid (%s)", kind, recipient, exc)
+        return False
     values = dict(dedup_key=dedup_key, booking_id=booking_id, kind=kind, subject=rendered.subject,
                   body_text=rendered.text, body_html=rendered.html, ics="", ics_method="", status=Status.PENDING,
-                  attempts=0, next_attempt_at=now, created_at=now, recipient=checked_address(recipient))
+                  attempts=0, next_attempt_at=now, created_at=now, recipient=recipient)
     values["raw_message"] = compose(rendered, values["recipient"], name, now)
     return _insert_once(values)

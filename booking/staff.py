@@ -140,7 +140,7 @@ def agenda(day):
         today=local_today(now, policy.tz), division_arg=division_arg,
         prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
         can_mark=lambda b: current_user.role in MARKERS and services.can_mark(b, now, policy.tz),
-        can_change=lambda b: services.can_change(b, now),
+        can_change=lambda b: current_user.role != Role.DIRECTOR and services.can_change(b, now),
     )
 
 

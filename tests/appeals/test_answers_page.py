@@ -49,3 +49,13 @@ def test_leadership_sees_every_division_soonest_due_first_with_the_overdue_marke
     overdue = text(client.get("/staff/answers?state=overdue"))
     assert north in overdue and south not in overdue
     assert north not in text(client.get("/staff/answers?state=closed"))
+
+
+def test_a_director_reads_agendas_and_booking_pages_without_any_form_to_change_them(client, login_as, make_user,
+                                                                                     two_divisions, past_day):
+    login_as(make_user("director"))
+    code = two_divisions["codes"]["south"]
+    agenda = text(client.get(f"/agenda/{past_day.isoformat()}?division=south"))
+    assert code in agenda and "/note" not in agenda and "/cancel" not in agenda and "/mark" not in agenda
+    page = text(client.get(f"/staff/bookings/{code}"))
+    assert "Reception card" in page and 'method="post" action="/staff/bookings' not in page
