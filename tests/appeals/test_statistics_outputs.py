@@ -81,3 +81,22 @@ def test_a_head_sees_only_their_division_and_the_charts_have_titles_and_tables(c
     assert page.count('role="img"') == page.count("<title id=") >= 4
     assert page.count('<table class="figures">') >= 6
     assert "style=" not in page and "<script>" not in page
+
+
+def test_the_api_answer_is_as_the_openapi_document_describes(app, monkeypatch, quarter, past_day):
+    import schemathesis
+    from schemathesis.checks import response_schema_conformance, status_code_conformance
+
+    from booking.openapi import openapi_document
+
+    schema = schemathesis.openapi.from_dict(json.loads(json.dumps(openapi_document())))
+    operation = schema["/statistics"]["GET"]
+    refused = operation.Case(query={"from": str(past_day), "to": str(past_day)})
+    assert refused.call_and_validate(app=app, checks=[status_code_conformance]).status_code == 401
+    monkeypatch.setattr(statistics_views, "_api_key_has_permission", lambda permission: True)
+    for query, status in (({"from": str(past_day), "to": str(past_day)}, 200),
+                          ({"from": str(past_day), "to": str(past_day), "division": "yuzhny"}, 200),
+                          ({"from": "2026-12-31", "to": "2026-01-01"}, 400)):
+        response = operation.Case(query=query).call_and_validate(
+            app=app, checks=[status_code_conformance, response_schema_conformance])
+        assert response.status_code == status
