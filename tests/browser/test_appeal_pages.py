@@ -68,12 +68,14 @@ def check(page, axe):
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-def test_the_heads_pages(new_page, axe, visit, lang):
+def test_the_heads_pages(new_page, axe, shoot, visit, lang):
     page = new_page(lang)
     log_in(page, "appeals-head@priyom.example")
-    for url in (f"/staff/bookings/{visit}", "/staff/answers", "/staff/statistics?period=quarter"):
+    for name, url in (("booking", f"/staff/bookings/{visit}"), ("answers", "/staff/answers"),
+                      ("statistics-head", "/staff/statistics?period=quarter")):
         page.goto(url)
         check(page, axe)
+        shoot(page, f"{name}-{lang}")
     page.goto(f"/staff/bookings/{visit}/card")
     page.locator("#raised").fill("")
     page.locator("form.card-form [type=submit]").click()
@@ -82,11 +84,12 @@ def test_the_heads_pages(new_page, axe, visit, lang):
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-def test_the_directors_statistics(new_page, axe, visit, lang):
+def test_the_directors_statistics(new_page, axe, shoot, visit, lang):
     page = new_page(lang)
     log_in(page, "appeals-director@priyom.example")
-    page.goto("/staff/statistics")
+    page.goto("/staff/statistics?period=quarter")
     assert page.locator("svg[role=img] title").count() >= 4
     check(page, axe)
+    shoot(page, f"statistics-{lang}")
     page.emulate_media(media="print")
     assert page.locator("form.filters").is_hidden()
