@@ -206,7 +206,7 @@ def init_app(app):
         click.echo(f"Password of {user.email} set.")
 
     register_mail_commands(app)
-    from .appeals.report_command import register_report_command
+    from .cli_report import register_report_command
     register_report_command(app)
 
 

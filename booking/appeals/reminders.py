@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from .. import mail
 from ..extensions import db
-from ..formatting import topic_label
 from ..models import Role, User, user_division
 from ..timeutil import local_today
 from .models import Outcome, ReceptionCard
@@ -88,7 +87,7 @@ def _queue(card, which, user, now):
         "name": user.name or user.email, "overdue": which == OVERDUE, "due_date": card.due_date,
         "visit_day": card.visit_day, "code": booking.code, "division": card.division,
         "responsible_name": (responsible.name or responsible.email) if responsible is not None else "—",
-        "topic": topic_label(card.topic),
+        "topic": card.topic,
         "booking_url": mail.public_url("staff.booking", code=booking.code),
         "answers_url": mail.public_url("answers.index"),
     }

@@ -12,7 +12,6 @@ from datetime import date
 from flask_babel import gettext as _
 
 from ..exports import csv_bytes
-from ..formatting import TOPIC_LABELS
 from ..models import Topic
 from .labels import (ANSWER_LABELS, CHANNEL_LABELS, MEDIAN_LABELS, OUTCOME_LABELS, PLACE_LABELS, RESULT_LABELS,
                      VISIT_LABELS)
@@ -33,20 +32,20 @@ def _pairs(key, title, labels, values, order):
     return Table(key, title, [_("Figure"), _("Number")], [[str(labels[k]), values.get(k, 0)] for k in order])
 
 
-def tables(report, lang="ru"):
-    """The report's tables, labelled in the current language."""
+def tables(report, topic_labels, lang="ru"):
+    """The report's tables, labelled in the current language (``topic_labels``: topic -> its name)."""
     summary = [[str(CHANNEL_LABELS[c]), report.bookings_by_channel.get(c, 0)] for c in (*CHANNELS, "total")]
     summary += [[str(VISIT_LABELS[v]), report.visits.get(v, 0)] for v in VISIT_STATES]
     summary += [[str(PLACE_LABELS[p]), report.places.get(p, 0)] for p in ("offered", "unused")]
     summary += [[str(MEDIAN_LABELS[m]), report.median_days.get(m)] for m in ("booking_to_visit", "visit_to_answer")]
     topics = list(Topic.ALL)
     by_division = Table("topic_by_division", _("Topics by division"),
-                        [_("Division")] + [str(TOPIC_LABELS[t]) for t in topics],
+                        [_("Division")] + [str(topic_labels[t]) for t in topics],
                         [[row["name_en"] if lang == "en" else row["name"]] + [row.get(t, 0) for t in topics]
                          for row in report.topic_by_division])
     return [
         Table("summary", _("Bookings and visits"), [_("Figure"), _("Number")], summary),
-        _pairs("topics", _("Bookings by topic"), TOPIC_LABELS, report.by_topic, topics),
+        _pairs("topics", _("Bookings by topic"), topic_labels, report.by_topic, topics),
         by_division,
         Table("weeks", _("Visits held per week"), [_("Week from"), _("Visits held")],
               [[row["week"], row["held"]] for row in report.visits_by_week]),

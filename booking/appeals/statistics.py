@@ -206,7 +206,8 @@ def report(first_day, last_day, division, now, settings):
                                     [*in_period, Booking.status == BookingStatus.ATTENDED],
                                     hint=lambda query: _by_start(query, division)),
         "visit_to_answer": _median(_days_between(WrittenAnswer.sent_on, ReceptionCard.visit_day, dates=True),
-                                   cards_in_period, joins=[(WrittenAnswer, WrittenAnswer.card_id == ReceptionCard.id, ReceptionCard)]),
+                                   cards_in_period,
+                                   joins=[(WrittenAnswer, WrittenAnswer.card_id == ReceptionCard.id, ReceptionCard)]),
     }
     result.places = _places(first_day, last_day, division, now, settings, params)
     return result

@@ -18,6 +18,7 @@ from ..appeals import statistics as stats
 from ..appeals.cards import AppealSettings
 from ..appeals.report_files import tables, to_csv, to_xlsx
 from ..auth import can_access_division, roles_required
+from ..formatting import TOPIC_LABELS
 from ..models import Role
 from ..timeutil import local_today, now_utc, parse_iso_date
 
@@ -116,7 +117,7 @@ def _lang():
 @roles_required(*READERS)
 def index():
     report, period, divisions, division = _report()
-    by_key = {t.key: t for t in tables(report, _lang())}
+    by_key = {t.key: t for t in tables(report, TOPIC_LABELS, _lang())}
     charts = {"topic_mix": [(row[0], row[1:]) for row in by_key["topic_by_division"].rows],
               "weeks": [(f"{week:%d.%m}", held) for week, held in by_key["weeks"].rows]}
     return render_template("staff/statistics.html", report=report, period=period, divisions=divisions,
@@ -128,7 +129,7 @@ def index():
 @roles_required(*READERS)
 def csv():
     report, _period, _divisions_, _division = _report()
-    return Response(to_csv(tables(report, _lang())), mimetype="text/csv",
+    return Response(to_csv(tables(report, TOPIC_LABELS, _lang())), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{_filename(report, "csv")}"'})
 
 
@@ -136,7 +137,8 @@ def csv():
 @roles_required(*READERS)
 def xlsx():
     report, _period, _divisions_, _division = _report()
-    return Response(to_xlsx(tables(report, _lang()), f"{report.first_day:%d.%m.%Y}–{report.last_day:%d.%m.%Y}"),
+    period = f"{report.first_day:%d.%m.%Y}–{report.last_day:%d.%m.%Y}"
+    return Response(to_xlsx(tables(report, TOPIC_LABELS, _lang()), period),
                     mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{_filename(report, "xlsx")}"'})
 

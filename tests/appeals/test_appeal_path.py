@@ -101,6 +101,7 @@ def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, l
         assert overdue["Subject"] == f"Срок ответа истёк {due:%d.%m.%Y} — код {booking.code}"
         body = soon.get_body(preferencelist=("plain",)).get_content()
         assert f"https://priyom.example/staff/bookings/{booking.code}" in body and "Смирнова Анна" in body
+        assert "Тема: горячая вода" in body
 
     # The answer is recorded: the matter closes and the citizen is told, by e-mail and on their page.
     recorded = post(client, f"/staff/bookings/{booking.code}/answer",

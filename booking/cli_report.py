@@ -1,20 +1,26 @@
-"""``flask report``: the statistics of a period as CSV, XLSX or JSON, printed or written to a file."""
+"""``flask report``: the statistics of a period as CSV, XLSX or JSON, printed or written to a file.
+
+A delivery adapter like :mod:`booking.cli`: it parses the options and calls
+:mod:`booking.appeals.statistics` and :mod:`booking.appeals.report_files`.
+"""
 import sys
 
 import click
 from flask import current_app
 from flask_babel import force_locale
 
-from .. import services
-from ..timeutil import now_utc
-from .cards import AppealSettings
-from .report_files import tables, to_csv, to_json, to_xlsx
-from .statistics import PeriodError, report
+from . import services
+from .appeals.cards import AppealSettings
+from .appeals.report_files import tables, to_csv, to_json, to_xlsx
+from .appeals.statistics import PeriodError, report
+from .formatting import TOPIC_LABELS
+from .timeutil import now_utc
 
 
 def register_report_command(app):
     @app.cli.command("report")
-    @click.option("--from", "first_day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
+    @click.option("--from", "first_day", required=True, type=click.DateTime(["%Y-%m-%d"]),
+                  help="First day, YYYY-MM-DD.")
     @click.option("--to", "last_day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day, inclusive.")
     @click.option("--division", "slug", default=None, metavar="SLUG", help="One division (default: all).")
     @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
@@ -39,9 +45,10 @@ def register_report_command(app):
             if fmt == "json":
                 data = (to_json(figures) + "\n").encode("utf-8")
             elif fmt == "csv":
-                data = to_csv(tables(figures, lang))
+                data = to_csv(tables(figures, TOPIC_LABELS, lang))
             else:
-                data = to_xlsx(tables(figures, lang), f"{figures.first_day:%d.%m.%Y}–{figures.last_day:%d.%m.%Y}")
+                period = f"{figures.first_day:%d.%m.%Y}–{figures.last_day:%d.%m.%Y}"
+                data = to_xlsx(tables(figures, TOPIC_LABELS, lang), period)
         if output:
             with open(output, "wb") as handle:
                 handle.write(data)
