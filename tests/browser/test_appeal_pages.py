@@ -41,14 +41,14 @@ def visit(live_server):
         accounts.create_user("appeals-director@priyom.example", "director", PASSWORD, name="Директор")
         start = local_to_utc(_past_reception_day((0, 2, 4)), time(12, 40), MSK)
         details = services.CitizenDetails(topic="hot_water", message="Нет горячей воды", **live_server.citizen())
-        booking, _token = services.create_booking(division, start, details, start - timedelta(hours=3))
+        booking, token = services.create_booking(division, start, details, start - timedelta(hours=3))
         actor = services.Actor(kind="head", user=head)
         services.mark_booking(booking, BookingStatus.ATTENDED, now_utc(), actor, MSK)
         cards.save_card(booking, cards.CardInput(raised="Нет горячей воды", topic="hot_water",
                                                  outcome="written_due", responsible=head), now_utc(), actor,
                         cards.AppealSettings.from_config(live_server.app.config))
         db.session.commit()
-        return booking.code
+        return booking.code, token
 
 
 def log_in(page, email):
@@ -69,6 +69,7 @@ def check(page, axe):
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_the_heads_pages(new_page, axe, shoot, visit, lang):
+    visit, _token = visit
     page = new_page(lang)
     log_in(page, "appeals-head@priyom.example")
     for name, url in (("booking", f"/staff/bookings/{visit}"), ("answers", "/staff/answers"),
@@ -93,3 +94,12 @@ def test_the_directors_statistics(new_page, axe, shoot, visit, lang):
     shoot(page, f"statistics-{lang}")
     page.emulate_media(media="print")
     assert page.locator("form.filters").is_hidden()
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_citizens_page_tells_what_was_decided(new_page, axe, visit, lang):
+    code, token = visit
+    page = new_page(lang)
+    page.goto(f"/bookings/{code}?token={token}")
+    assert page.locator("#decision-heading").is_visible()
+    check(page, axe)
