@@ -8,7 +8,7 @@ from booking.appeals import cards
 from booking.models import BookingStatus
 from booking.timeutil import now_utc
 from helpers import MSK, slot_start
-from staff_support import text
+from staff_support import log_in, text
 
 
 @pytest.fixture
@@ -59,3 +59,14 @@ def test_a_director_reads_agendas_and_booking_pages_without_any_form_to_change_t
     assert code in agenda and "/note" not in agenda and "/cancel" not in agenda and "/mark" not in agenda
     page = text(client.get(f"/staff/bookings/{code}"))
     assert "Reception card" in page and 'method="post" action="/staff/bookings' not in page
+
+
+def test_create_user_makes_a_director_who_belongs_to_no_division(runner, client, two_divisions):
+    result = runner.invoke(args=["create-user", "--email", "director@priyom.example", "--role", "director",
+                                 "--name", "Директор", "--password", "long enough password"])
+    assert result.exit_code == 0, result.output
+    refused = runner.invoke(args=["create-user", "--email", "d2@priyom.example", "--role", "director",
+                                  "--division", "north", "--password", "long enough password"])
+    assert refused.exit_code != 0
+    assert log_in(client, "director@priyom.example", "long enough password").status_code == 303
+    assert two_divisions["codes"]["north"] in text(client.get("/staff/answers"))
