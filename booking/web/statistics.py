@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -31,6 +31,14 @@ READERS = (Role.HEAD, Role.ADMIN, Role.DIRECTOR)
 @bp.app_template_test("date_value")
 def _is_date(value):
     return isinstance(value, date)
+
+
+@bp.app_template_filter("figure")
+def _figure(value):
+    """A report's number as the reader writes it: «0,5» in Russian; a missing median as a dash."""
+    if value is None:
+        return "—"
+    return format_decimal(value) if isinstance(value, float) else value
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

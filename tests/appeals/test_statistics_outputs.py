@@ -7,8 +7,11 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from booking import services
+from booking.models import Booking, BookingStatus
+from booking.timeutil import now_utc
 from booking.web import statistics as statistics_views
-from helpers import slot_start
+from helpers import MSK, slot_start
 from staff_support import text
 
 
@@ -100,3 +103,14 @@ def test_the_api_answer_is_as_the_openapi_document_describes(app, monkeypatch, q
         response = operation.Case(query=query).call_and_validate(
             app=app, checks=[status_code_conformance, response_schema_conformance])
         assert response.status_code == status
+
+
+def test_numbers_are_written_as_the_reader_writes_them(db, client, login_as, make_user, quarter, past_day):
+    director = login_as(make_user("director"))
+    visit = db.session.scalars(db.select(Booking).where(Booking.division_id == quarter.id)).first()
+    services.mark_booking(visit, BookingStatus.ATTENDED, now_utc(), services.Actor(kind="director", user=director),
+                          MSK)
+    db.session.commit()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    page = text(client.get(f"/staff/statistics?period=custom&from={past_day}&to={past_day}"))
+    assert '<td class="number">0,1</td>' in page  # the median from booking to visit: 3 hours
