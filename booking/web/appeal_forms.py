@@ -69,4 +69,5 @@ class AnswerForm(FlaskForm):
     summary = TextAreaField(_l("The answer in short"), validators=[Length(max=TEXT_MAX)],
                             render_kw={"rows": 3, "maxlength": TEXT_MAX})
     by_post = BooleanField(_l("Sent by post"))
-    result = SelectField(_l("Result"), choices=_result_choices(None))
+    # No result is preselected: closing a matter as «supported» by an unnoticed default would skew the figures.
+    result = SelectField(_l("Result"), choices=_result_choices("—"))

@@ -104,6 +104,10 @@ def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, l
         assert "Тема: горячая вода" in body
 
     # The answer is recorded: the matter closes and the citizen is told, by e-mail and on their page.
+    unchosen = post(client, f"/staff/bookings/{booking.code}/answer",
+                    {"sent_on": today().isoformat(), "summary": "Ответ", "result": ""})
+    assert unchosen.status_code == 422 and "Choose the result" in text(unchosen)
+    assert cards.card_of(booking).is_open
     recorded = post(client, f"/staff/bookings/{booking.code}/answer",
                     {"sent_on": today().isoformat(), "outgoing_number": "01-15/372",
                      "summary": "Участок сети заменён, горячая вода подана.", "result": "measures_taken"})
