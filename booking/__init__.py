@@ -94,6 +94,9 @@ def register_blueprints(app):
     app.register_blueprint(mail_views.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    from .web import api_keys as api_key_pages
+
+    app.register_blueprint(api_key_pages.bp, url_prefix="/admin/api-keys")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)

@@ -177,6 +177,11 @@ class Booking(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     channel: Mapped[str] = mapped_column(sa.String(16), default="web")  # web, api, phone
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=True)
+    # The API client whose key made the booking (channel "api"), and a keyed hash of the client
+    # address of a web booking (never the address itself): staff find and undo a burst by them.
+    api_client_id: Mapped[int] = mapped_column(sa.ForeignKey("api_client.id", name="fk_booking_api_client"),
+                                               nullable=True, index=True)
+    client_ref: Mapped[str] = mapped_column(sa.String(32), default="", server_default="", index=True)
     staff_note: Mapped[str] = mapped_column(sa.Text, default="")
 
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
@@ -187,6 +192,7 @@ class Booking(db.Model):
 
     division = relationship("Division")
     created_by = relationship("User")
+    api_client = relationship("ApiClient")
     audit_entries = relationship("AuditEntry", back_populates="booking", order_by="AuditEntry.at",
                                  cascade="all, delete-orphan")
 
@@ -305,3 +311,33 @@ class OutboxMessage(db.Model):
     # The finished message (RFC 5322 bytes) written when queued, so every attempt sends the same
     # bytes; dropped once sent, as it may carry the private manage link.
     raw_message: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=True)
+
+
+class ApiClient(db.Model):
+    """A program allowed to use the API's protected side (hotline software, statistics); only its key's hash is kept.
+
+    ``permissions`` is a space-separated set of ``booking.api_keys.PERMISSIONS``.
+    """
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The key's first characters, so staff can tell keys apart without the key itself.
+    key_prefix: Mapped[str] = mapped_column(sa.String(16), default="")
+    permissions: Mapped[str] = mapped_column(sa.String(200), default="bookings")
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    last_used_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def permission_set(self):
+        return frozenset(self.permissions.split())
+
+    @property
+    def active(self):
+        return self.revoked_at is None
+
+    def __repr__(self):
+        return f"<ApiClient {self.name}>"
