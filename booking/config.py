@@ -117,6 +117,11 @@ class Config:
         self.BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute;60 per hour")
         self.API_BOOKING_RATE_LIMIT = os.environ.get("API_BOOKING_RATE_LIMIT", "60 per minute;1000 per hour")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+        # New bookings one client address may make on the public form a day: in all, and per division.
+        self.BOOKING_LIMIT_PER_ADDRESS_DAY = _env_int("BOOKING_LIMIT_PER_ADDRESS_DAY", 4)
+        self.BOOKING_LIMIT_PER_DIVISION_DAY = _env_int("BOOKING_LIMIT_PER_DIVISION_DAY", 2)
+        # An unreachable Redis must not stop bookings: limits then count in each process's memory.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _env_bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
         # Personal data of bookings whose visit ended longer ago than this is blanked.
         self.RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)

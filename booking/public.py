@@ -14,6 +14,7 @@ from .models import Topic
 from .scheduling import booking_window, holiday_name
 from .security import limit_booking
 from .timeutil import local_today, now_utc, parse_iso_date, parse_iso_datetime, week_start
+from .web import booking_limits
 
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
@@ -148,11 +149,20 @@ def book(slug):
         problem = services.SlotNotBookable.code
     elif form.validate_on_submit():
         try:
+            reservation = booking_limits.reserve(division.slug)
+        except booking_limits.TooManyBookings as exc:
+            return render_template("public/too_many_bookings.html", division=division, limit=exc.limit), 429
+        try:
             booking, token = services.create_booking(division, start_dt, _details_from(form), now)
+            booking.client_ref = booking_limits.request_client_ref()
             db.session.commit()
         except services.BookingError as exc:
             db.session.rollback()
+            reservation.release()
             alternatives, problem = exc.alternatives, exc.code
+        except Exception:
+            reservation.release()  # e.g. the database unavailable: nothing was booked
+            raise
         else:
             return redirect(url_for("public.manage", code=booking.code, token=token, new=1), code=303)
     elif slot.available == 0:

@@ -51,6 +51,9 @@ def init_app(app):
     if app.config.get("BEHIND_HTTPS"):
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")
     app.after_request(_security_headers)
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://", "redis+")):
+        # Give up on an unreachable Redis within a second (then count in memory) instead of holding the request.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     for name in REDACTED_LOGGERS + (app.logger.name,):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
