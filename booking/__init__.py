@@ -97,6 +97,9 @@ def register_blueprints(app):
     from .web import api_keys as api_key_pages
 
     app.register_blueprint(api_key_pages.bp, url_prefix="/admin/api-keys")
+    from .web import bursts
+
+    app.register_blueprint(bursts.bp, url_prefix="/admin/bursts")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)
