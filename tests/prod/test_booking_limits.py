@@ -96,8 +96,8 @@ def test_api_clients_are_not_bound(client, divisions, api_key, db):
     north, _south = divisions
     for n in range(3):
         start = slot_start(first_free_day(), CLOCKS[n]).astimezone(MSK).isoformat()
-        response = client.post("/api/v1/bookings", headers={"X-API-Key": api_key}, environ_base={"REMOTE_ADDR": ADDRESS},
-                               json={"division": north.slug, "start": start, "name": "Петров Пётр",
+        response = client.post("/api/v1/bookings", headers={"X-API-Key": api_key},
+                               environ_base={"REMOTE_ADDR": ADDRESS}, json={"division": north.slug, "start": start, "name": "Петров Пётр",
                                      "email": f"api{n}@example.ru", "phone": f"+7916777{n:04d}", "topic": "heating",
                                      "consent": True})
         assert response.status_code == 201
