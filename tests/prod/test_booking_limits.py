@@ -96,10 +96,10 @@ def test_api_clients_are_not_bound(client, divisions, api_key, db):
     north, _south = divisions
     for n in range(3):
         start = slot_start(first_free_day(), CLOCKS[n]).astimezone(MSK).isoformat()
+        body = {"division": north.slug, "start": start, "name": "Петров Пётр", "email": f"api{n}@example.ru",
+                "phone": f"+7916777{n:04d}", "topic": "heating", "consent": True}
         response = client.post("/api/v1/bookings", headers={"X-API-Key": api_key},
-                               environ_base={"REMOTE_ADDR": ADDRESS}, json={"division": north.slug, "start": start, "name": "Петров Пётр",
-                                     "email": f"api{n}@example.ru", "phone": f"+7916777{n:04d}", "topic": "heating",
-                                     "consent": True})
+                               environ_base={"REMOTE_ADDR": ADDRESS}, json=body)
         assert response.status_code == 201
     # The API's bookings did not use up the address's places on the form.
     assert [book(client, north, n).status_code for n in (3, 4)] == [303, 303]
