@@ -15,11 +15,11 @@ from flask import g
 from flask.testing import FlaskClient
 
 from booking import create_app
-from booking.auth import hash_password
+from booking.accounts.auth import hash_password
 from booking.extensions import db as _db
 from booking.models import Closure, Division, ReceptionRule
-from booking.services import Actor, Policy, create_booking
-from booking.timeutil import now_utc
+from booking.bookings import Actor, Policy, create_booking
+from booking.core.timeutil import now_utc
 from catalogs import compile_catalogs
 from helpers import details
 

@@ -3,8 +3,8 @@ from datetime import time, timedelta
 
 import holidays
 
-from booking.services import CitizenDetails
-from booking.timeutil import get_tz, local_to_utc, now_utc
+from booking.bookings import CitizenDetails
+from booking.core.timeutil import get_tz, local_to_utc, now_utc
 
 MSK = get_tz("Europe/Moscow")
 

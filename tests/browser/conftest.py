@@ -27,10 +27,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from booking import create_app, services
+from booking import bookings as booking_ops
+from booking import create_app
 from booking.cli import seed_demo_divisions
 from booking.extensions import db
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -78,12 +79,13 @@ class LiveServer:
     def book(self, slug="severny-filial"):
         """Book the first free time of a division from tomorrow on, directly; returns ``(code, token)``."""
         with self.app.app_context():
-            division = services.get_division(slug)
+            division = booking_ops.get_division(slug)
             now = now_utc()
-            slot = next(slot for slot in services.slot_views(division, now, services.current_policy())
+            policy = booking_ops.Policy.from_config(self.app.config)
+            slot = next(slot for slot in booking_ops.slot_views(division, now, policy)
                         if slot.start_dt > now + timedelta(days=1))
-            details = services.CitizenDetails(topic="heating", **self.citizen())
-            booking, token = services.create_booking(division, slot.start_dt, details, now)
+            details = booking_ops.CitizenDetails(topic="heating", **self.citizen())
+            booking, token = booking_ops.create_booking(division, slot.start_dt, details, now, policy)
             db.session.commit()
             return booking.code, token
 

@@ -9,7 +9,8 @@ from argon2 import PasswordHasher
 from flask import g
 from flask.testing import FlaskClient
 
-from booking import accounts, auth
+from booking import accounts
+from booking.accounts import auth
 from helpers import first_free_day
 from staff_support import PASSWORD, log_in, recent_day, text
 
@@ -17,7 +18,7 @@ from staff_support import PASSWORD, log_in, recent_day, text
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(accounts._dummy, "password_hash", "")
+    monkeypatch.setattr(accounts.operations._dummy, "password_hash", "")
 
 
 class Browser(FlaskClient):

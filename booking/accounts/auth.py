@@ -10,8 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort
 from flask_login import current_user, login_required
 
-from .extensions import db, login_manager
-from .models import Role, User
+from ..extensions import db, login_manager
+from ..models import Role, User
 
 _hasher = PasswordHasher()
 
@@ -50,11 +50,6 @@ def can_access_division(user, division):
     if user.role in (Role.ADMIN, Role.OPERATOR):
         return True
     return any(d.id == division.id for d in user.divisions)
-
-
-def visible_divisions(user, all_divisions):
-    """The divisions among ``all_divisions`` that ``user`` may see."""
-    return [d for d in all_divisions if can_access_division(user, d)]
 
 
 def require_division(division):

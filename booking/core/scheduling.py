@@ -100,13 +100,6 @@ def _rule_applies(rule, day):
     return True
 
 
-def is_reception_day(day, rules, closures, holidays):
-    """Whether any rule receives on ``day`` and nothing closes it."""
-    if day in holidays or _closed(day, closures):
-        return False
-    return any(_rule_applies(r, day) for r in rules)
-
-
 def _exists(wall, instant, tz):
     return instant.astimezone(tz).replace(tzinfo=None) == wall
 

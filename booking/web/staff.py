@@ -9,22 +9,22 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from . import accounts, services
-from .auth import STAFF, require_division, roles_required
-from .exports import csv_bytes
-from .extensions import db
+from .. import accounts, bookings
+from ..accounts.auth import STAFF, require_division, roles_required
+from ..core.exports import csv_bytes
+from ..core.scheduling import holiday_name
+from ..core.timeutil import local_today, now_utc, parse_iso_date
+from ..core.validation import format_phone, normalise_phone
+from ..extensions import db
+from ..models import Role, Topic
+from ..security import limit_login
 from .formatting import clock, status_label, topic_label
 from .forms import LoginForm, MarkForm, NoteForm, PhoneBookingForm, StaffCancelForm, StaffMoveForm
-from .models import Role, Topic
-from .public import _details_from, _division_or_404, _parse_start, week_of_slots
-from .scheduling import holiday_name
-from .security import limit_login
-from .timeutil import local_today, now_utc, parse_iso_date
-from .validation import format_phone, normalise_phone
+from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, parse_start,
+                      staff_actor, week_of_slots)
 
 bp = Blueprint("staff", __name__)
 
@@ -38,12 +38,6 @@ def safe_next(target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
-
-
-def staff_actor(channel="web"):
-    """The logged-in member of staff as the actor of an operation."""
-    user = current_user._get_current_object()
-    return services.Actor(kind=user.role, user=user, channel=channel)
 
 
 # --- Logging in and out ---------------------------------------------------------------------------
@@ -103,7 +97,7 @@ def _agenda_divisions():
     """The divisions the current user may choose on the agenda."""
     if current_user.role == Role.HEAD:
         return list(current_user.divisions)
-    return services.all_divisions()
+    return bookings.all_divisions()
 
 
 def _agenda_division(divisions):
@@ -111,7 +105,7 @@ def _agenda_division(divisions):
     slug = request.args.get("division")
     if not slug:
         return divisions[0] if divisions else None
-    division = services.get_division(slug, include_inactive=True)
+    division = bookings.get_division(slug, include_inactive=True)
     if division is None:
         abort(404)
     require_division(division)
@@ -122,7 +116,7 @@ def _agenda_division(divisions):
 @bp.get("/agenda/<day>")
 @roles_required(*STAFF)
 def agenda(day):
-    policy = services.current_policy()
+    policy = current_policy()
     if day is None and request.args.get("day"):
         # The date picker submits ?day=…; the agenda of a day has its own address.
         return redirect(url_for("staff.agenda", day=request.args["day"], division=request.args.get("division")))
@@ -135,12 +129,12 @@ def agenda(day):
     division_arg = {"division": division.slug} if request.args.get("division") else {}
     return render_template(
         "staff/agenda.html", division=division, divisions=divisions, day=day, now=now,
-        agenda=services.agenda_day(division, day, policy),
-        holiday=holiday_name(day, policy.holiday_country, str(get_locale() or "ru")),
+        agenda=bookings.agenda_day(division, day, policy),
+        holiday=holiday_name(day, policy.holiday_country, lang()),
         today=local_today(now, policy.tz), division_arg=division_arg,
         prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
-        can_mark=lambda b: current_user.role in MARKERS and services.can_mark(b, now, policy.tz),
-        can_change=lambda b: services.can_change(b, now),
+        can_mark=lambda b: current_user.role in MARKERS and bookings.can_mark(b, now, policy.tz),
+        can_change=lambda b: bookings.can_change(b, now),
     )
 
 
@@ -161,16 +155,16 @@ def _agenda_csv_cells(row):
 @bp.get("/agenda/<day>.csv")
 @roles_required(*STAFF)
 def agenda_csv(day):
-    policy = services.current_policy()
+    policy = current_policy()
     day = _day_or_404(day, policy)
     division = _agenda_division(_agenda_divisions())
     if division is None:
         abort(404)
-    agenda = services.agenda_day(division, day, policy)
+    agenda = bookings.agenda_day(division, day, policy)
     header = [_("Time"), _("Status"), _("Name"), _("Phone"), _("E-mail"), _("Topic"), _("Question"),
               _("Customer account"), _("Address"), _("Code"), _("Staff note")]
     rows = [_agenda_csv_cells(row) for row in agenda.rows]
-    rows += [_agenda_csv_cells(services.AgendaRow(b.start_utc, b.end_utc, booking=b)) for b in agenda.cancelled]
+    rows += [_agenda_csv_cells(bookings.AgendaRow(b.start_utc, b.end_utc, booking=b)) for b in agenda.cancelled]
     filename = f"agenda-{division.slug}-{day.isoformat()}.csv"
     return Response(csv_bytes(header, rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -179,7 +173,7 @@ def agenda_csv(day):
 # --- A booking's staff page and the actions on it -------------------------------------------------
 
 def _booking_or_404(code):
-    booking = services.find_booking_by_code(code)
+    booking = bookings.find_booking_by_code(code)
     if booking is None:
         abort(404)
     require_division(booking.division)
@@ -196,11 +190,11 @@ def _back_to(booking, form):
 def booking(code):
     booking = _booking_or_404(code)
     now = now_utc()
-    policy = services.current_policy()
+    policy = current_policy()
     return render_template(
         "staff/booking.html", booking=booking, day=booking.start_utc.astimezone(policy.tz).date(),
-        may_mark=current_user.role in MARKERS and services.can_mark(booking, now, policy.tz),
-        may_change=services.can_change(booking, now), may_move=current_user.role in BOOKERS,
+        may_mark=current_user.role in MARKERS and bookings.can_mark(booking, now, policy.tz),
+        may_change=bookings.can_change(booking, now), may_move=current_user.role in BOOKERS,
     )
 
 
@@ -215,15 +209,12 @@ def _run(booking, operation, form, done_message):
     """Validate ``form``, run ``operation`` and commit; a refused operation becomes a message."""
     if not form.validate_on_submit():
         abort(400)
-    try:
-        operation()
-        db.session.commit()
+    _done, refusal = commit_or_refuse(operation)
+    if refusal is None:
         flash(done_message, "success")
-    except services.TooEarly:
-        db.session.rollback()
+    elif isinstance(refusal, bookings.TooEarly):
         flash(_("A visit can be marked from the day of the reception on."), "error")
-    except services.NotChangeable:
-        db.session.rollback()
+    else:
         flash(_("This booking can no longer be changed."), "error")
     return _back_to(booking, form)
 
@@ -233,8 +224,8 @@ def _run(booking, operation, form, done_message):
 def mark(code):
     booking = _booking_or_404(code)
     form = MarkForm()
-    policy = services.current_policy()
-    return _run(booking, lambda: services.mark_booking(booking, form.status.data, now_utc(), staff_actor(),
+    policy = current_policy()
+    return _run(booking, lambda: bookings.mark_booking(booking, form.status.data, now_utc(), staff_actor(),
                                                        policy.tz),
                 form, _("%(code)s: %(status)s.", code=booking.code, status=status_label(form.status.data)))
 
@@ -244,7 +235,7 @@ def mark(code):
 def note(code):
     booking = _booking_or_404(code)
     form = NoteForm()
-    return _run(booking, lambda: services.set_staff_note(booking, form.note.data, now_utc(), staff_actor()),
+    return _run(booking, lambda: bookings.set_staff_note(booking, form.note.data, now_utc(), staff_actor()),
                 form, _("%(code)s: the note is saved.", code=booking.code))
 
 
@@ -253,7 +244,7 @@ def note(code):
 def cancel(code):
     booking = _booking_or_404(code)
     form = StaffCancelForm()
-    return _run(booking, lambda: services.cancel_booking(booking, now_utc(), actor=staff_actor(),
+    return _run(booking, lambda: bookings.cancel_booking(booking, now_utc(), actor=staff_actor(),
                                                          reason=form.reason.data or ""),
                 form, _("%(code)s is cancelled.", code=booking.code) + _unmailed(booking))
 
@@ -262,26 +253,24 @@ def cancel(code):
 @roles_required(*BOOKERS)
 def move(code):
     booking = _booking_or_404(code)
-    policy = services.current_policy()
+    policy = current_policy()
     now = now_utc()
-    if not services.can_change(booking, now):
+    if not bookings.can_change(booking, now):
         flash(_("This booking can no longer be changed."), "error")
         return redirect(url_for("staff.booking", code=booking.code), code=303)
     form = StaffMoveForm()
     problem = None
     if form.validate_on_submit():
-        start_dt = _parse_start(form.start.data, policy)
-        try:
-            if start_dt is None:
-                raise services.SlotNotBookable()
-            services.reschedule_booking(booking, start_dt, now, actor=staff_actor(), policy=policy)
-            db.session.commit()
-        except services.BookingError as exc:
-            db.session.rollback()
-            problem = exc.code
+        start_dt = parse_start(form.start.data, policy)
+        if start_dt is None:
+            refusal = bookings.SlotNotBookable()
         else:
+            _done, refusal = commit_or_refuse(
+                lambda: bookings.reschedule_booking(booking, start_dt, now, policy, actor=staff_actor()))
+        if refusal is None:
             flash(_("%(code)s is moved.", code=booking.code) + _unmailed(booking), "success")
             return redirect(url_for("staff.booking", code=booking.code), code=303)
+        problem = refusal.code
     return render_template("staff/move.html", booking=booking, form=form, problem=problem,
                            week=week_of_slots(booking.division, now, policy)), (409 if problem else 200)
 
@@ -298,53 +287,51 @@ def search():
             phone = normalise_phone(query, current_app.config["PHONE_DEFAULT_REGION"])
         except ValueError:
             phone = None
-        results = services.search_bookings(code=query, phone=phone)
+        results = bookings.search_bookings(code=query, phone=phone)
     return render_template("staff/search.html", query=query, results=results)
 
 
 @bp.get("/staff/book")
 @roles_required(*BOOKERS)
 def book_divisions():
-    return render_template("staff/book_divisions.html", divisions=services.active_divisions())
+    return render_template("staff/book_divisions.html", divisions=bookings.active_divisions())
 
 
 @bp.get("/staff/book/<slug>")
 @roles_required(*BOOKERS)
 def book_week(slug):
-    division = _division_or_404(slug)
+    division = division_or_404(slug)
     return render_template("staff/book_week.html", division=division,
-                           week=week_of_slots(division, now_utc(), services.current_policy()))
+                           week=week_of_slots(division, now_utc(), current_policy()))
 
 
 @bp.route("/staff/book/<slug>/details", methods=["GET", "POST"])
 @roles_required(*BOOKERS)
 def book(slug):
-    division = _division_or_404(slug)
-    policy = services.current_policy()
+    division = division_or_404(slug)
+    policy = current_policy()
     now = now_utc()
     form = PhoneBookingForm()
     problem, alternatives = None, []
-    start_dt = _parse_start(form.choose_start(request), policy)
+    start_dt = parse_start(form.choose_start(request), policy)
     if start_dt is None:
         flash(_("Choose a time first."), "error")
         return redirect(url_for("staff.book_week", slug=division.slug))
-    slot = services.slot_view_at(division, start_dt, now, policy)
+    slot = bookings.slot_view_at(division, start_dt, now, policy)
     if form.validate_on_submit():
         # The caller's language is the site's default, not the operator's.
-        details = replace(_details_from(form), locale=current_app.config["BABEL_DEFAULT_LOCALE"])
-        try:
-            booking, _token = services.create_booking(division, start_dt, details, now,
-                                                      actor=staff_actor(channel="phone"), policy=policy)
-            db.session.commit()
-        except services.BookingError as exc:
-            db.session.rollback()
-            problem, alternatives = exc.code, exc.alternatives
-        else:
+        details = replace(details_from(form), locale=current_app.config["BABEL_DEFAULT_LOCALE"])
+        made, refusal = commit_or_refuse(
+            lambda: bookings.create_booking(division, start_dt, details, now, policy,
+                                            actor=staff_actor(channel="phone")))
+        if refusal is None:
+            booking = made[0]
             flash(_("Booked: code %(code)s. Tell the caller the code.", code=booking.code), "success")
             return redirect(url_for("staff.booking", code=booking.code), code=303)
+        problem, alternatives = refusal.code, refusal.alternatives
     elif slot is None or slot.available == 0:
-        problem = services.SlotNotBookable.code if slot is None else services.SlotTaken.code
-        alternatives = services.free_alternatives(division, start_dt, now, policy)
+        problem = bookings.SlotNotBookable.code if slot is None else bookings.SlotTaken.code
+        alternatives = bookings.free_alternatives(division, start_dt, now, policy)
     status = 409 if problem else (422 if form.errors else 200)
     return render_template("staff/book.html", division=division, form=form, slot=slot, start_dt=start_dt,
                            problem=problem, alternatives=alternatives, note_topics=Topic.IN_HOUSE_NOTE), status

@@ -1,16 +1,22 @@
 """Shape and normalisation of a citizen's details, shared by the web form and the API.
 
 Each ``normalise_*`` function returns the stored form of a value or raises
-:class:`ValueError` with a message for the person who typed it.
+:class:`ValueError` with a message for the person who typed it: an English
+catalog id, which the page or the API translates into the reader's language.
 """
 import re
 import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 
-from .models import Topic
+from .vocabulary import Topic
+
+
+def N_(message):
+    """Mark ``message`` for the catalog; it is translated where it is shown."""
+    return message
+
 
 NAME_MAX = 200
 MESSAGE_MAX = 2000
@@ -33,9 +39,9 @@ def normalise_name(value):
     """A full name: letters with spaces, hyphens, apostrophes and dots."""
     name = clean_text(value, NAME_MAX)
     if len(name) < 2:
-        raise ValueError(_l("Enter your full name."))
+        raise ValueError(N_("Enter your full name."))
     if not any(ch.isalpha() for ch in name) or any(ch.isdigit() for ch in name):
-        raise ValueError(_l("A name contains letters only."))
+        raise ValueError(N_("A name contains letters only."))
     return name
 
 
@@ -43,11 +49,11 @@ def normalise_email(value):
     """A deliverable-looking address, lower-cased; no DNS look-up."""
     value = (value or "").strip()
     if not value:
-        raise ValueError(_l("Enter your e-mail address."))
+        raise ValueError(N_("Enter your e-mail address."))
     try:
         result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
-        raise ValueError(_l("Enter an e-mail address like name@example.ru.")) from None
+        raise ValueError(N_("Enter an e-mail address like name@example.ru.")) from None
     return result.normalized.lower()
 
 
@@ -55,26 +61,26 @@ def normalise_phone(value, region="RU"):
     """A phone number in E.164 (``+74951234567``); numbers without a code are read as Russian."""
     value = (value or "").strip()
     if not value:
-        raise ValueError(_l("Enter your phone number."))
+        raise ValueError(N_("Enter your phone number."))
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise ValueError(_l("Enter a phone number like +7 916 123-45-67.")) from None
+        raise ValueError(N_("Enter a phone number like +7 916 123-45-67.")) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(_l("Enter a phone number like +7 916 123-45-67."))
+        raise ValueError(N_("Enter a phone number like +7 916 123-45-67."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_topic(value):
-    if value not in Topic.ALL:
-        raise ValueError(_l("Choose a topic."))
+    if value not in tuple(Topic):
+        raise ValueError(N_("Choose a topic."))
     return value
 
 
 def normalise_account(value):
     value = clean_text(value, 64)
     if value and not ACCOUNT_RE.match(value):
-        raise ValueError(_l("A customer account number has digits and letters only."))
+        raise ValueError(N_("A customer account number has digits and letters only."))
     return value
 
 

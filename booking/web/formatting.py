@@ -2,13 +2,14 @@
 from datetime import datetime
 
 from flask import current_app, request, session, url_for
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from .models import BookingStatus, Role, Topic
-from .timeutil import get_tz
-from .validation import format_phone
+from ..core.timeutil import get_tz
+from ..core.validation import format_phone
+from ..i18n import clock, day_heading, day_month, long_date, long_date_short, long_datetime, weekday_name
+from ..models import BookingStatus, Role, Topic
 
 TOPIC_LABELS = {
     Topic.HEATING: _l("Heating"),
@@ -34,40 +35,6 @@ DATA_LANGUAGE = "ru"
 
 WEEKDAY_LABELS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
                   _l("Saturday"), _l("Sunday")]
-
-
-def long_datetime(dt):
-    """«среда, 2 декабря, 10:20» in the reader's language and the booking time zone."""
-    return format_datetime(dt, "EEEE, d MMMM, HH:mm")
-
-
-def long_date(value):
-    """«среда, 2 декабря 2026»."""
-    return format_date(value, "EEEE, d MMMM y")
-
-
-def day_heading(value):
-    """«ср, 2 декабря»."""
-    return format_date(value, "EEE, d MMMM")
-
-
-def day_month(value):
-    """«2 декабря»."""
-    return format_date(value, "d MMMM")
-
-
-def weekday_name(value):
-    """«среда»."""
-    return format_date(value, "EEEE")
-
-
-def long_date_short(value):
-    """«среда, 2 декабря»: a date of this or next month, without the year."""
-    return format_date(value, "EEEE, d MMMM")
-
-
-def clock(dt):
-    return format_time(dt, "HH:mm")
 
 
 def iso_local(dt):
@@ -159,6 +126,7 @@ AUDIT_ACTIONS = {
     BookingStatus.NO_SHOW: _l("Marked as not come"),
     "note": _l("Staff note changed"),
     "kept_as_exception": _l("Kept although the reception hours changed"),
+    "link_renewed": _l("Private link renewed"),
 }
 
 

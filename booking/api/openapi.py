@@ -1,5 +1,5 @@
 """The OpenAPI 3 description of ``/api/v1``, kept beside the code it describes."""
-from .models import BookingStatus, Topic
+from ..models import BookingStatus, Topic
 
 
 def _error(description):
@@ -141,7 +141,7 @@ def _document():
                         "name": {"type": "string", "maxLength": 200},
                         "email": {"type": "string", "format": "email"},
                         "phone": {"type": "string", "description": "Any common format; stored as E.164"},
-                        "topic": {"type": "string", "enum": list(Topic.ALL)},
+                        "topic": {"type": "string", "enum": [t.value for t in Topic]},
                         "message": {"type": "string", "maxLength": 2000},
                         "account": {"type": "string", "maxLength": 64},
                         "address": {"type": "string", "maxLength": 300},
@@ -154,8 +154,8 @@ def _document():
                                 "code": {"type": "string"}, "division": {"type": "string"},
                                 "start": {"type": "string", "format": "date-time"},
                                 "end": {"type": "string", "format": "date-time"},
-                                "status": {"type": "string", "enum": list(BookingStatus.ALL)},
-                                "topic": {"type": "string", "enum": list(Topic.ALL)},
+                                "status": {"type": "string", "enum": [s.value for s in BookingStatus]},
+                                "topic": {"type": "string", "enum": [t.value for t in Topic]},
                                 "name": {"type": "string"}, "email": {"type": "string"},
                                 "phone": {"type": "string"}}},
                 "CreatedBooking": {"allOf": [{"$ref": "#/components/schemas/Booking"}, {

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from .auth import check_password, hash_password
-from .extensions import db
-from .models import Division, Role, User
+from ..extensions import db
+from ..models import Division, Role, User
 
 PASSWORD_MIN_LENGTH = 10
 MAX_FAILED_LOGINS = 5
@@ -55,7 +55,7 @@ def create_user(email, role, password, name="", divisions=()):
     email = normalise_user_email(email)
     if "@" not in email:
         raise AccountError(_l("Enter an e-mail address like name@example.ru."))
-    if role not in Role.ALL:
+    if role not in tuple(Role):
         raise AccountError(_l("Unknown role."))
     if find_user(email) is not None:
         raise AccountError(_l("A user with this e-mail already exists."))

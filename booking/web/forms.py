@@ -1,4 +1,5 @@
 """Flask-WTF forms: the shape and validation of what people type, nothing more."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, PasswordField, RadioField, SelectChoice,
@@ -7,10 +8,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
-from . import validation
-from .accounts import PASSWORD_MIN_LENGTH
+from ..core import validation
+from ..accounts.operations import PASSWORD_MIN_LENGTH
 from .formatting import ROLE_LABELS, STATUS_LABELS, TOPIC_LABELS, WEEKDAY_LABELS
-from .models import BookingStatus, Role, Topic
+from ..models import BookingStatus, Role, Topic
 
 
 class Normalised:
@@ -24,7 +25,7 @@ class Normalised:
         try:
             field.data = self.func(field.data, **self.kwargs)
         except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(_(str(exc))) from None
 
 
 class CitizenForm(FlaskForm):
@@ -38,7 +39,7 @@ class CitizenForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[Normalised(validation.normalise_email)],
                         description=_l("The confirmation and the reminder are sent here."),
                         render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"})
-    topic = RadioField(_l("Topic"), choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in Topic.ALL],
+    topic = RadioField(_l("Topic"), choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in tuple(Topic)],
                        validators=[InputRequired(message=_l("Choose a topic."))])
     account = StringField(_l("Customer account number"),
                           validators=[Optional(), Normalised(validation.normalise_account)],
@@ -214,7 +215,7 @@ class UserForm(FlaskForm):
         Regexp(STAFF_EMAIL_RE, message=_l("Enter an e-mail address like name@example.ru."))],
         render_kw={"type": "email"})
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in Role.ALL])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in tuple(Role)])
     divisions = SelectMultipleField(_l("Divisions"), coerce=int, widget=ListWidget(prefix_label=False),
                                     option_widget=CheckboxInput(),
                                     description=_l("A head sees the visitors of these divisions only."))

@@ -11,8 +11,8 @@ Request-free: the caller passes ``cutoff`` and ``now`` and commits.
 """
 import sqlalchemy as sa
 
-from .extensions import db
-from .models import AuditEntry, Booking, OutboxMessage
+from ..extensions import db
+from ..models import AuditEntry, Booking, OutboxMessage
 
 BLANK_BOOKING = {
     "full_name": "", "phone": "", "email": "", "address": "", "account": "", "message": "", "staff_note": "",

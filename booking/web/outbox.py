@@ -2,12 +2,13 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from . import mail, services
-from .auth import roles_required
-from .extensions import db
+from .. import bookings
+from ..accounts.auth import roles_required
+from ..core.timeutil import now_utc
+from ..extensions import db
+from ..models import OutboxMessage, Role
+from ..notify import links, outbox as mail
 from .forms import LinkRenewForm, LinkRequestForm, RequeueForm
-from .models import OutboxMessage, Role
-from .timeutil import now_utc
 
 bp = Blueprint("mail", __name__)
 
@@ -16,25 +17,25 @@ bp = Blueprint("mail", __name__)
 def request_link(code):
     form = LinkRequestForm()
     if form.validate_on_submit():
-        services.send_manage_link(code, form.email.data, now_utc())
+        bookings.send_manage_link(code, form.email.data, now_utc())
         db.session.commit()
         # The same answer whether or not the address matched: the page reveals nothing.
         flash(_("If this is the address of booking %(code)s, a new link is on its way. "
-                "It can take a few minutes.", code=services.normalise_code(code)), "success")
+                "It can take a few minutes.", code=bookings.normalise_code(code)), "success")
         return redirect(url_for("mail.request_link", code=code), code=303)
-    return render_template("public/link_request.html", form=form, code=services.normalise_code(code)), \
+    return render_template("public/link_request.html", form=form, code=bookings.normalise_code(code)), \
         (422 if form.errors else 200)
 
 
 @bp.route("/bookings/<code>/link/<signature>", methods=["GET", "POST"])
 def renew_link(code, signature):
-    booking = services.find_booking_by_code(code)
-    if booking is None or not mail.renewal_is_valid(booking, signature):
-        return render_template("public/link_renew.html", form=None, code=services.normalise_code(code)), 410
+    booking = bookings.find_booking_by_code(code)
+    if booking is None or not links.renewal_is_valid(booking, signature):
+        return render_template("public/link_renew.html", form=None, code=bookings.normalise_code(code)), 410
     form = LinkRenewForm()
     # A button, not the link itself, renews: mail scanners that follow links change nothing.
     if form.validate_on_submit():
-        token = services.renew_manage_token(booking, now_utc())
+        token = bookings.renew_manage_token(booking, now_utc())
         db.session.commit()
         return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
     return render_template("public/link_renew.html", form=form, code=booking.code)

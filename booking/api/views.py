@@ -9,11 +9,13 @@ import threading
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from . import services, validation
-from .extensions import db
+from .. import bookings
+from ..core import validation
+from ..core.timeutil import now_utc, parse_iso_date, parse_iso_datetime
+from ..extensions import db
+from ..security import limit_api_booking
+from ..web.helpers import commit_or_refuse, current_policy
 from .openapi import openapi_document
-from .security import limit_api_booking
-from .timeutil import now_utc, parse_iso_date, parse_iso_datetime
 
 bp = Blueprint("api", __name__)
 
@@ -74,7 +76,7 @@ def division_json(division):
 
 
 def _tz():
-    return services.current_policy().tz
+    return current_policy().tz
 
 
 def _json_object():
@@ -88,10 +90,10 @@ def _json_object():
 
 def _booking_error(exc):
     messages = {
-        services.SlotTaken.code: _("This time was just taken. Please choose another one."),
-        services.SlotNotBookable.code: _("This time cannot be booked."),
-        services.LimitReached.code: _("You already have an appointment with this division."),
-        services.NotChangeable.code: _("This appointment can no longer be changed."),
+        bookings.SlotTaken.code: _("This time was just taken. Please choose another one."),
+        bookings.SlotNotBookable.code: _("This time cannot be booked."),
+        bookings.LimitReached.code: _("You already have an appointment with this division."),
+        bookings.NotChangeable.code: _("This appointment can no longer be changed."),
     }
     tz = _tz()
     slots = [slot_json(s, tz) for s in exc.alternatives]
@@ -125,7 +127,7 @@ def _parse_booking_payload(data):
             try:
                 clean[name] = check(data[name])
             except ValueError as exc:
-                fields[name] = str(exc)
+                fields[name] = _(str(exc))
     if "start" in data and "start" not in fields:
         try:
             clean["start"] = parse_iso_datetime(data["start"], _tz())
@@ -150,7 +152,7 @@ def _parse_booking_payload(data):
 def _bearer_booking(code):
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
-    booking = services.find_booking(code, token.strip()) if scheme.lower() == "bearer" else None
+    booking = bookings.find_booking(code, token.strip()) if scheme.lower() == "bearer" else None
     if booking is None:
         raise ApiError(404, "not_found", _("No such booking."))
     return booking
@@ -163,7 +165,7 @@ def openapi():
 
 @bp.get("/divisions")
 def divisions():
-    return jsonify([division_json(d) for d in services.active_divisions()])
+    return jsonify([division_json(d) for d in bookings.active_divisions()])
 
 
 @bp.get("/divisions/<slug>/slots")
@@ -178,11 +180,11 @@ def division_slots(slug):
     if not fields and "from" in days and "to" in days and days["to"] < days["from"]:
         fields["to"] = _("Must not be before 'from'.")
     if fields:
-        if services.get_division(slug) is None:
+        if bookings.get_division(slug) is None:
             raise ApiError(404, "not_found", _("No such division."))
         raise ApiError(422, "validation_error", _("Some fields need correcting."), fields=fields)
-    policy = services.current_policy()
-    available = services.division_availability(slug, now_utc(), policy, days.get("from"), days.get("to"))
+    policy = current_policy()
+    available = bookings.division_availability(slug, now_utc(), policy, days.get("from"), days.get("to"))
     if available is None:
         raise ApiError(404, "not_found", _("No such division."))
     return current_app.response_class(_listing_body(available, policy.tz), mimetype=current_app.json.mimetype)
@@ -214,20 +216,20 @@ def _listing_body(available, tz):
 @limit_api_booking
 def create_booking():
     clean = _parse_booking_payload(_json_object())
-    division = services.get_division(clean["division"])
+    division = bookings.get_division(clean["division"])
     if division is None:
         raise ApiError(404, "not_found", _("No such division."))
-    details = services.CitizenDetails(
+    details = bookings.CitizenDetails(
         full_name=clean["name"], phone=clean["phone"], email=clean["email"], topic=clean["topic"],
         message=clean["message"], account=clean["account"], address=clean["address"], locale=clean["locale"])
     try:
-        booking, token = services.create_booking(division, clean["start"], details, now_utc(),
-                                                 actor=services.Actor(channel="api"))
+        booking, token = bookings.create_booking(division, clean["start"], details, now_utc(), current_policy(),
+                                                 actor=bookings.Actor(channel="api"))
         # Rendered before the commit, which expires every attribute: reading them back costs two queries.
         response = jsonify(booking_json(booking, token))
         response.headers["Location"] = url_for("api.get_booking", code=booking.code)
         db.session.commit()
-    except services.BookingError as exc:
+    except bookings.BookingError as exc:
         db.session.rollback()
         raise _booking_error(exc) from None
     response.status_code = 201
@@ -242,12 +244,10 @@ def get_booking(code):
 @bp.post("/bookings/<code>/cancel")
 def cancel_booking(code):
     booking = _bearer_booking(code)
-    try:
-        services.cancel_booking(booking, now_utc(), actor=services.Actor(channel="api"))
-        db.session.commit()
-    except services.BookingError as exc:
-        db.session.rollback()
-        raise _booking_error(exc) from None
+    _done, refusal = commit_or_refuse(lambda: bookings.cancel_booking(booking, now_utc(),
+                                                                      actor=bookings.Actor(channel="api")))
+    if refusal is not None:
+        raise _booking_error(refusal)
     return jsonify(booking_json(booking))
 
 
@@ -265,11 +265,9 @@ def reschedule_booking(code):
             fields["start"] = _("Use ISO 8601, e.g. 2026-12-02T10:00:00+03:00.")
     if fields:
         raise ApiError(422, "validation_error", _("Some fields need correcting."), fields=fields)
-    try:
-        services.reschedule_booking(booking, start_dt, now_utc(), actor=services.Actor(channel="api"))
-        db.session.commit()
-    except services.BookingError as exc:
-        db.session.rollback()
-        raise _booking_error(exc) from None
+    _done, refusal = commit_or_refuse(lambda: bookings.reschedule_booking(
+        booking, start_dt, now_utc(), current_policy(), actor=bookings.Actor(channel="api")))
+    if refusal is not None:
+        raise _booking_error(refusal)
     return jsonify(booking_json(booking))
 

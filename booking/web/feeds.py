@@ -11,11 +11,13 @@ from flask import Blueprint, Response, abort, current_app, flash, has_request_co
 from flask_babel import gettext as _
 from werkzeug.http import is_resource_modified
 
-from . import feed_service, services
-from .auth import require_division, roles_required
-from .extensions import db
-from .models import Role
-from .timeutil import now_utc
+from .. import bookings
+from ..accounts.auth import require_division, roles_required
+from ..core.timeutil import now_utc
+from ..extensions import db
+from ..feeds import service as feed_service
+from ..models import Role
+from .helpers import current_policy
 
 bp = Blueprint("feeds", __name__)
 
@@ -45,6 +47,10 @@ def external_url(endpoint, **values):
     return adapter.build(endpoint, values, force_external=True)
 
 
+def _settings():
+    return feed_service.FeedSettings.from_config(current_app.config)
+
+
 def webcal(url):
     """The ``webcal://`` form of an http(s) URL, which offers a calendar subscription."""
     return "webcal://" + url.split("://", 1)[1]
@@ -57,7 +63,7 @@ def agenda_feed_url(token):
 
 def agenda_feed_links(division):
     """The private feed URLs of ``division`` (None when not created or not showable) and where to rotate."""
-    exists, token = feed_service.feed_token_state(division)
+    exists, token = feed_service.feed_token_state(division, _settings())
     url = agenda_feed_url(token) if token else None
     return FeedLinks(exists=exists, https_url=url, webcal_url=webcal(url) if url else None,
                      rotate_url=url_for("feeds.rotate", slug=division.slug))
@@ -96,11 +102,11 @@ def _feed_response(feed, cache_control):
 @bp.get("/bookings/<code>.ics")
 def booking_ics(code):
     token = request.args.get("token", "")
-    booking = services.find_booking(code, token)
+    booking = bookings.find_booking(code, token)
     if booking is None:
         abort(404)
     manage_url = external_url("public.manage", code=booking.code, token=token)
-    body = feed_service.booking_ics(booking, now_utc(), services.current_policy(), manage_url)
+    body = feed_service.booking_ics(booking, now_utc(), current_policy(), _settings(), manage_url)
     response = _calendar_response(body, f"priyom-{booking.code}.ics", disposition="attachment")
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -108,7 +114,7 @@ def booking_ics(code):
 
 @bp.get("/feeds/agenda/<token>.ics")
 def agenda(token):
-    feed = feed_service.agenda_feed(token, now_utc(), services.current_policy(), _feed_locale())
+    feed = feed_service.agenda_feed(token, now_utc(), current_policy(), _settings(), _feed_locale())
     if feed is None:
         abort(404)
     response = _feed_response(feed, "private, no-cache")
@@ -119,11 +125,12 @@ def agenda(token):
 
 @bp.get("/divisions/<slug>/reception.ics")
 def reception(slug):
-    division = services.get_division(slug)
+    division = bookings.get_division(slug)
     if division is None:
         abort(404)
     booking_url = external_url("public.division", slug=division.slug)
-    feed = feed_service.reception_feed(division, now_utc(), services.current_policy(), _feed_locale(), booking_url)
+    feed = feed_service.reception_feed(division, now_utc(), current_policy(), _settings(), _feed_locale(),
+                                       booking_url)
     return _feed_response(feed, "public, max-age=900")
 
 
@@ -137,12 +144,12 @@ def _local_path(target, fallback):
 @bp.post("/feeds/agenda/<slug>/rotate")
 @roles_required(Role.HEAD, Role.ADMIN)
 def rotate(slug):
-    division = services.get_division(slug, include_inactive=True)
+    division = bookings.get_division(slug, include_inactive=True)
     if division is None:
         abort(404)
     require_division(division)
-    existed = feed_service.feed_token_state(division)[0]
-    feed_service.rotate_feed_token(division, now_utc())
+    existed = feed_service.feed_token_state(division, _settings())[0]
+    feed_service.rotate_feed_token(division, now_utc(), _settings())
     db.session.commit()
     if existed:
         flash(_("A new calendar link is ready. The previous link no longer works."), "success")

@@ -23,19 +23,36 @@ from email.utils import parseaddr
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import contains_eager
 
-from . import ical, scheduling
-from .extensions import db
-from .models import Booking, BookingStatus, FeedToken
-from .services import hash_token
-from .timeutil import local_day_bounds, local_today
+from ..core import ical, scheduling
+from ..extensions import db
+from ..models import Booking, BookingStatus, FeedToken
+from ..bookings.values import hash_token
+from ..core.timeutil import local_day_bounds, local_today
 
 # Part of every ETag: bump it when what the feeds write changes shape, so clients fetch again.
 FEED_FORMAT = "1"
 TOKEN_MAX_LENGTH = 128
 RECEPTION_REFRESH = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """What the feeds need of the configuration."""
+
+    secret_key: str | bytes
+    sender: str = ""
+    past_weeks: int = 4
+    keep_cancelled_days: int = 30
+    refresh_minutes: int = 15
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(secret_key=config["SECRET_KEY"],
+                   sender=parseaddr(config.get("MAIL_DEFAULT_SENDER") or "")[1],
+                   past_weeks=config["FEED_PAST_WEEKS"], keep_cancelled_days=config["FEED_KEEP_CANCELLED_DAYS"],
+                   refresh_minutes=config["FEED_REFRESH_MINUTES"])
 
 
 @dataclass(frozen=True)
@@ -68,8 +85,8 @@ class AgendaRange:
 # --- agenda links ------------------------------------------------------------------------------
 
 
-def _derive_token(nonce):
-    key = current_app.config["SECRET_KEY"]
+def _derive_token(nonce, settings):
+    key = settings.secret_key
     key = key.encode("utf-8") if isinstance(key, str) else key
     digest = hmac.new(key, b"agenda-feed:" + nonce.encode("ascii"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
@@ -79,43 +96,43 @@ def _feed_token_row(division):
     return db.session.scalar(sa.select(FeedToken).where(FeedToken.division_id == division.id))
 
 
-def _shown_token(row):
+def _shown_token(row, settings):
     """The plain token of ``row``, or None when SECRET_KEY changed since it was issued."""
-    token = _derive_token(row.nonce)
+    token = _derive_token(row.nonce, settings)
     return token if hmac.compare_digest(hash_token(token), row.token_hash) else None
 
 
-def feed_token_state(division):
+def feed_token_state(division, settings):
     """``(exists, token)``: whether ``division`` has an agenda link, and its token if it can be shown."""
     row = _feed_token_row(division)
     if row is None:
         return False, None
-    return True, _shown_token(row)
+    return True, _shown_token(row, settings)
 
 
-def rotate_feed_token(division, now):
+def rotate_feed_token(division, now, settings):
     """Give ``division`` a new agenda link (creating the first one); the previous link stops working."""
     row = _feed_token_row(division)
     if row is None:
         row = FeedToken(division_id=division.id)
         db.session.add(row)
     row.nonce = secrets.token_hex(32)
-    token = _derive_token(row.nonce)
+    token = _derive_token(row.nonce, settings)
     row.token_hash = hash_token(token)
     row.created_at = now
     db.session.flush()
     return token
 
 
-def ensure_feed_token(division, now):
+def ensure_feed_token(division, now, settings):
     """``(token, created)``: the agenda link's token, creating it when there is none.
 
     The token is None when a link exists but cannot be shown (SECRET_KEY changed): rotate it.
     """
     row = _feed_token_row(division)
     if row is None:
-        return rotate_feed_token(division, now), True
-    return _shown_token(row), False
+        return rotate_feed_token(division, now, settings), True
+    return _shown_token(row, settings), False
 
 
 def find_feed_token(token):
@@ -130,19 +147,19 @@ def find_feed_token(token):
 # --- what the feeds list -----------------------------------------------------------------------
 
 
-def organizer_email(division):
+def organizer_email(division, sender=""):
     """The address calendars show as organiser: the division's, else the service's sender."""
-    return division.email or parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")[1]
+    return division.email or sender
 
 
 def _etag(*parts):
     return hashlib.sha256("\x1f".join(map(str, (FEED_FORMAT,) + parts)).encode("utf-8")).hexdigest()[:40]
 
 
-def _division_fingerprint(division, locale):
+def _division_fingerprint(division, locale, sender):
     """What of the division a feed writes, so editing it changes the feed's ETag."""
     return (division.id, ical.division_name(division, locale), division.address, division.room,
-            division.head_title, division.head_name, division.directions, organizer_email(division))
+            division.head_title, division.head_name, division.directions, organizer_email(division, sender))
 
 
 def agenda_range(now, policy, past_weeks, keep_cancelled_days):
@@ -163,7 +180,7 @@ def _agenda_criteria(division_id, span):
             sa.or_(Booking.status != BookingStatus.CANCELLED, Booking.cancelled_at >= span.cancelled_since_dt))
 
 
-def agenda_validators(feed_token, span, locale):
+def agenda_validators(feed_token, span, locale, sender=""):
     """ETag and Last-Modified of an agenda feed, from one aggregate query over its range."""
     division = feed_token.division
     count, last_updated, sequences = db.session.execute(
@@ -172,7 +189,7 @@ def agenda_validators(feed_token, span, locale):
     # Whole local days bound the feed, so it can change at midnight without any booking changing.
     last_modified = max(filter(None, (last_updated, feed_token.created_at, span.today_start_dt)))
     etag = _etag("agenda", feed_token.token_hash, locale, span.first_dt, span.end_dt, span.cancelled_since_dt,
-                 count, last_updated, sequences, *_division_fingerprint(division, locale))
+                 count, last_updated, sequences, *_division_fingerprint(division, locale, sender))
     return Validators(etag=etag, last_modified=last_modified)
 
 
@@ -183,27 +200,26 @@ def agenda_bookings(division, span):
         .order_by(Booking.start_utc, Booking.place_no)).all()
 
 
-def agenda_feed(token, now, policy, locale="ru"):
+def agenda_feed(token, now, policy, settings, locale="ru"):
     """The private agenda feed behind ``token``, or None for an unknown or rotated token."""
     feed_token = find_feed_token(token)
     if feed_token is None:
         return None
     division = feed_token.division
-    config = current_app.config
-    span = agenda_range(now, policy, config["FEED_PAST_WEEKS"], config["FEED_KEEP_CANCELLED_DAYS"])
-    validators = agenda_validators(feed_token, span, locale)
+    span = agenda_range(now, policy, settings.past_weeks, settings.keep_cancelled_days)
+    validators = agenda_validators(feed_token, span, locale, settings.sender)
 
     def render():
-        organizer = organizer_email(division)
+        organizer = organizer_email(division, settings.sender)
         appointments = [ical.visit_appointment(b, division, locale, organizer) for b in agenda_bookings(division, span)]
         name = ical.texts(locale)["agenda_calendar"].format(division=ical.division_name(division, locale))
-        refresh = timedelta(minutes=config["FEED_REFRESH_MINUTES"])
+        refresh = timedelta(minutes=settings.refresh_minutes)
         return ical.feed_ics(appointments, policy.tz, validators.last_modified, name, refresh)
 
     return Feed(validators=validators, filename=f"{division.slug}-agenda.ics", render=render)
 
 
-def reception_feed(division, now, policy, locale="ru", booking_url=""):
+def reception_feed(division, now, policy, settings, locale="ru", booking_url=""):
     """The public reception hours of ``division``, from today to the end of the booking window."""
     window = scheduling.booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
     holidays = scheduling.public_holidays(window.first_day, window.last_day, policy.holiday_country)
@@ -211,11 +227,12 @@ def reception_feed(division, now, policy, locale="ru", booking_url=""):
                                              window.first_day, window.last_day, policy.tz)
     today_start_dt = local_day_bounds(window.first_day, policy.tz)[0]
     # Rules and closures carry no modification time: the ETag hashes the sessions themselves.
-    etag = _etag("reception", locale, window.first_day, booking_url, *_division_fingerprint(division, locale),
+    etag = _etag("reception", locale, window.first_day, booking_url,
+                 *_division_fingerprint(division, locale, settings.sender),
                  *((s.start_dt, s.end_dt) for s in sessions))
 
     def render():
-        organizer = organizer_email(division)
+        organizer = organizer_email(division, settings.sender)
         appointments = [ical.session_appointment(s, division, locale, booking_url, organizer) for s in sessions]
         name = ical.texts(locale)["reception_calendar"].format(division=ical.division_name(division, locale))
         return ical.feed_ics(appointments, policy.tz, today_start_dt, name, RECEPTION_REFRESH)
@@ -223,7 +240,7 @@ def reception_feed(division, now, policy, locale="ru", booking_url=""):
     return Feed(validators=Validators(etag=etag), filename=f"{division.slug}-reception.ics", render=render)
 
 
-def booking_ics(booking, now, policy, manage_url=""):
+def booking_ics(booking, now, policy, settings, manage_url=""):
     """One booking as a downloadable .ics, in the language the citizen booked in."""
     return ical.booking_ics(booking, policy.tz, now, method="PUBLISH", manage_url=manage_url,
-                            organizer_email=organizer_email(booking.division))
+                            organizer_email=organizer_email(booking.division, settings.sender))

@@ -14,13 +14,13 @@ from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from . import accounts, services
-from .auth import roles_required
-from .extensions import db
+from .. import accounts, bookings
+from ..accounts.auth import roles_required
+from ..core.timeutil import now_utc
+from ..extensions import db
+from ..models import Closure, Division, ReceptionRule, Role, User
 from .forms import ClosureForm, DivisionForm, NewUserForm, PasswordForm, RuleForm, UserForm
-from .models import Closure, Division, ReceptionRule, Role, User
-from .staff import staff_actor
-from .timeutil import now_utc
+from .helpers import current_policy, division_or_404, staff_actor
 
 bp = Blueprint("admin", __name__)
 
@@ -41,13 +41,6 @@ def _get_or_404(model, ident):
     return obj
 
 
-def _division_or_404(slug):
-    division = services.get_division(slug, include_inactive=True)
-    if division is None:
-        abort(404)
-    return division
-
-
 def _form_page(form, heading, division=None, back=(None, None), intro=None):
     """An administration form page; it posts back to the address it was opened at."""
     return render_template("admin/form.html", form=form, heading=heading, division=division, intro=intro,
@@ -63,17 +56,17 @@ def _to_division_page(division, message):
 
 @bp.get("/")
 def index():
-    return render_template("admin/index.html", divisions=services.all_divisions())
+    return render_template("admin/index.html", divisions=bookings.all_divisions())
 
 
 @bp.get("/divisions/<slug>")
 def division(slug):
-    return render_template("admin/division.html", division=_division_or_404(slug))
+    return render_template("admin/division.html", division=division_or_404(slug, include_inactive=True))
 
 
 def _save_division(form, division):
     """Copy the form into ``division`` unless its address name is taken by another division."""
-    other = services.get_division(form.slug.data, include_inactive=True)
+    other = bookings.get_division(form.slug.data, include_inactive=True)
     if other is not None and other is not division:
         form.slug.errors.append(_("Another division has this address name."))
         return False
@@ -96,7 +89,7 @@ def new_division():
 
 @bp.route("/divisions/<slug>/edit", methods=["GET", "POST"])
 def edit_division(slug):
-    division = _division_or_404(slug)
+    division = division_or_404(slug, include_inactive=True)
     form = DivisionForm(obj=division)
     if form.validate_on_submit() and _save_division(form, division):
         db.session.commit()
@@ -111,8 +104,8 @@ def _schedule_change(division, rules, closures, apply, reason, message):
 
     ``rules`` and ``closures`` describe the schedule after the change; ``apply`` makes it.
     """
-    now, policy = now_utc(), services.current_policy()
-    affected = services.affected_bookings(division, rules, closures, now, policy)
+    now, policy = now_utc(), current_policy()
+    affected = bookings.affected_bookings(division, rules, closures, now, policy)
     decision = request.form.get("decision")
     confirmed = set(request.form.getlist("affected")) == {b.code for b in affected}
     if affected and (decision not in ("cancel", "keep") or not confirmed):
@@ -122,7 +115,7 @@ def _schedule_change(division, rules, closures, apply, reason, message):
                                resubmitted=decision is not None and not confirmed)
     apply()
     if affected:
-        services.settle_affected(affected, decision, now, staff_actor(), reason=reason)
+        bookings.settle_affected(affected, decision, now, staff_actor(), reason=reason)
     db.session.commit()
     if affected and decision == "cancel":
         message = ngettext("%(message)s %(num)d booking cancelled.", "%(message)s %(num)d bookings cancelled.",
@@ -134,18 +127,18 @@ def _schedule_change(division, rules, closures, apply, reason, message):
 
 
 def _rule_spec(form):
-    return services.RuleSpec(form.weekday.data, form.start_time.data, form.end_time.data, form.slot_minutes.data,
+    return bookings.RuleSpec(form.weekday.data, form.start_time.data, form.end_time.data, form.slot_minutes.data,
                              form.places.data, form.valid_from.data, form.valid_until.data)
 
 
 @bp.route("/divisions/<slug>/rules/new", methods=["GET", "POST"])
 def new_rule(slug):
-    division = _division_or_404(slug)
+    division = division_or_404(slug, include_inactive=True)
     form = RuleForm()
     if form.validate_on_submit():
         spec = _rule_spec(form)
         return _schedule_change(
-            division, services.rules_with(division, spec=spec), division.closures,
+            division, bookings.rules_with(division, spec=spec), division.closures,
             lambda: division.rules.append(ReceptionRule(**asdict(spec))),
             _("The reception hours changed."), _("The reception hours are added."))
     return _form_page(form, _("New reception hours"), division=division)
@@ -163,7 +156,7 @@ def edit_rule(rule_id):
             for name, value in asdict(spec).items():
                 setattr(rule, name, value)
 
-        return _schedule_change(division, services.rules_with(division, replace=rule, spec=spec),
+        return _schedule_change(division, bookings.rules_with(division, replace=rule, spec=spec),
                                 division.closures, apply, _("The reception hours changed."),
                                 _("The reception hours are saved."))
     return _form_page(form, _("Edit reception hours"), division=division)
@@ -173,19 +166,19 @@ def edit_rule(rule_id):
 def delete_rule(rule_id):
     rule = _get_or_404(ReceptionRule, rule_id)
     division = rule.division
-    return _schedule_change(division, services.rules_with(division, replace=rule), division.closures,
+    return _schedule_change(division, bookings.rules_with(division, replace=rule), division.closures,
                             lambda: division.rules.remove(rule), _("The reception hours changed."),
                             _("The reception hours are removed."))
 
 
 @bp.route("/divisions/<slug>/closures/new", methods=["GET", "POST"])
 def new_closure(slug):
-    division = _division_or_404(slug)
+    division = division_or_404(slug, include_inactive=True)
     form = ClosureForm()
     if form.validate_on_submit():
-        spec = services.ClosureSpec(form.first_day.data, form.last_day.data, (form.reason.data or "").strip())
+        spec = bookings.ClosureSpec(form.first_day.data, form.last_day.data, (form.reason.data or "").strip())
         return _schedule_change(
-            division, division.rules, services.closures_with(division, spec),
+            division, division.rules, bookings.closures_with(division, spec),
             lambda: division.closures.append(Closure(**asdict(spec))),
             spec.reason or _("The division does not receive on this day."), _("The closure is added."))
     return _form_page(form, _("New closure"), division=division,
@@ -209,7 +202,7 @@ def _account_form_page(form, heading, intro=None):
 
 
 def _with_division_choices(form):
-    form.divisions.choices = [SelectChoice(d.id, d.name) for d in services.all_divisions()]
+    form.divisions.choices = [SelectChoice(d.id, d.name) for d in bookings.all_divisions()]
     return form
 
 
