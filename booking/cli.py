@@ -221,18 +221,18 @@ def _instant(value):
         raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T10:00:00+03:00", param_hint="--now") from None
 
 
-def send_reminders_and_mail(now, batch_size=None):
+def send_reminders_and_mail(now, batch_size=None, stop=None):
     """Queue the reminders due at ``now``, then deliver everything due; returns (queued, report)."""
     queued = outbox.queue_due_reminders(now)
     db.session.commit()
-    return queued, delivery.deliver_all_due(now, batch_size)
+    return queued, delivery.deliver_all_due(now, batch_size, stop=stop)
 
 
 def run_mail_worker(interval, stop):
     """Send reminders and mail every ``interval`` seconds until ``stop`` is set."""
     while not stop.is_set():
         try:
-            queued, report = send_reminders_and_mail(now_utc())
+            queued, report = send_reminders_and_mail(now_utc(), stop=stop)
             if queued or report.claimed:
                 log.info("mail worker: %d reminder(s) queued; %s", queued, report)
         except Exception:  # a database or template error must not end the worker

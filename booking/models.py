@@ -265,3 +265,13 @@ class OutboxMessage(db.Model):
     # The finished message (RFC 5322 bytes) written when queued, so every attempt sends the same
     # bytes; dropped once sent, as it may carry the private manage link.
     raw_message: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=True)
+
+
+class DeliveryWorker(db.Model):
+    """A delivery worker at work, with its last sign of life (see ``notify/heartbeat.py``)."""
+
+    __tablename__ = "delivery_worker"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -11,7 +11,6 @@ import secrets
 import smtplib
 import socket
 import ssl
-import time
 from dataclasses import dataclass, fields
 from datetime import timedelta
 
@@ -24,6 +23,7 @@ from ..extensions import db
 from ..models import Booking, BookingStatus, OutboxMessage
 from .common import Kind, Status, checked_address, log, not_sending_reason, redact, sender_address
 from .compose import build_email, email_bytes
+from .heartbeat import Heartbeat, forget_dead_workers, live_workers
 from .outbox import reminder_is_for
 
 
@@ -117,18 +117,25 @@ class _Worker:
 
 
 def _recover_stale_claims(clock_now):
-    """Put back rows claimed by a worker that died; the interrupted attempt counts."""
+    """Put back rows claimed by a worker that died; the interrupted attempt counts.
+
+    A worker counts as dead when its heartbeat is older than ``MAIL_WORKER_DEAD_SECONDS``
+    (or it has none: it stopped before this version or its row was lost) and its claims are
+    at least that old: a live worker keeps its claims however slow its mail server is.
+    """
     config = current_app.config
     outbox = OutboxMessage.__table__
-    limit = clock_now - timedelta(seconds=config["MAIL_CLAIM_TIMEOUT_SECONDS"])
+    limit = clock_now - timedelta(seconds=config["MAIL_WORKER_DEAD_SECONDS"])
     with write_intent():
         result = db.session.execute(
             outbox.update()
-            .where(outbox.c.status == Status.SENDING, outbox.c.claimed_at < limit)
+            .where(outbox.c.status == Status.SENDING, outbox.c.claimed_at < limit,
+                   outbox.c.claimed_by.not_in(live_workers(limit)))
             .values(status=sa.case((outbox.c.attempts + 1 >= config["MAIL_MAX_ATTEMPTS"], Status.FAILED),
                                    else_=Status.PENDING),
                     attempts=outbox.c.attempts + 1, claimed_by="", claimed_at=None,
                     last_error="delivery interrupted: the worker stopped before finishing"))
+        forget_dead_workers(db.session.connection(), limit)
         db.session.commit()
     if result.rowcount:
         log.warning("recovered %d outbox message(s) from a stopped delivery worker", result.rowcount)
@@ -247,12 +254,14 @@ def _obsolete_reminder(message, state, now):
             or not reminder_is_for(message.dedup_key, state.start_utc))
 
 
-def deliver_due(now, batch_size=None, clock=now_utc):
+def deliver_due(now, batch_size=None, clock=now_utc, stop=None):
     """Send one batch of due outbox messages over one SMTP connection.
 
     Manages its own transactions (call it with no work pending). ``now``
     decides what is due and when retries fall due; ``clock`` stamps claims,
     so that replaying an instant never takes messages from a live worker.
+    When ``stop`` (a ``threading.Event``) is set, the message in flight is
+    finished and the rest of the batch goes back to the queue at once.
     """
     config = current_app.config
     report = DeliveryReport()
@@ -273,17 +282,16 @@ def deliver_due(now, batch_size=None, clock=now_utc):
         return report
     # Outcomes are written on a connection of their own, held for the batch: one short
     # transaction per message without a trip through the session and the pool each time.
-    with outcome_connection(db.engine) as worker.connection:
-        _deliver_claimed(messages, worker, now, clock, report)
+    with Heartbeat(db.engine, worker.id, config["MAIL_HEARTBEAT_SECONDS"], clock), \
+            outcome_connection(db.engine) as worker.connection:
+        _deliver_claimed(messages, worker, now, clock, report, stop)
     return report
 
 
-def _deliver_claimed(messages, worker, now, clock, report):
+def _deliver_claimed(messages, worker, now, clock, report, stop=None):
     config = current_app.config
     states = _booking_states(messages)
     sender = sender_address(config)
-    # A live worker never holds a claim long enough to look stale to another one.
-    deadline = time.monotonic() + config["MAIL_CLAIM_TIMEOUT_SECONDS"] / 2
     try:
         smtp = open_smtp(config)
     except (OSError, smtplib.SMTPException) as exc:
@@ -292,7 +300,7 @@ def _deliver_claimed(messages, worker, now, clock, report):
         return
     report.connections = 1
     try:
-        _send_batch(smtp, messages, states, sender, worker, now, clock, deadline, report)
+        _send_batch(smtp, messages, states, sender, worker, now, clock, stop, report)
     finally:
         _close_quietly(smtp)
 
@@ -321,9 +329,9 @@ def _finished(message, sender, state):
     return checked_address(message.recipient), email_bytes(email)
 
 
-def _send_batch(smtp, messages, states, sender, worker, now, clock, deadline, report):
+def _send_batch(smtp, messages, states, sender, worker, now, clock, stop, report):
     for index, message in enumerate(messages):
-        if time.monotonic() > deadline:
+        if stop is not None and stop.is_set():
             for rest in messages[index:]:
                 _release(rest, worker)
             return
@@ -353,13 +361,13 @@ def _send_batch(smtp, messages, states, sender, worker, now, clock, deadline, re
         report.sent += 1
 
 
-def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc):
-    """Deliver batch after batch until nothing is due (or the server fails)."""
+def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc, stop=None):
+    """Deliver batch after batch until nothing is due (or the server fails, or ``stop`` is set)."""
     total = DeliveryReport()
     for _ in range(max_batches):
-        report = deliver_due(now, batch_size, clock)
+        report = deliver_due(now, batch_size, clock, stop)
         total.add(report)
-        if report.claimed == 0 or report.outages:
+        if report.claimed == 0 or report.outages or (stop is not None and stop.is_set()):
             break
     return total
 
