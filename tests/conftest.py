@@ -6,22 +6,21 @@ per test session and emptied before every test, which is much faster than
 creating them again.
 """
 import os
+import re
 from datetime import time
 
-import re
-
 import pytest
-from flask import g
-from flask.testing import FlaskClient
+from argon2 import PasswordHasher
+from catalogs import compile_catalogs
+from helpers import Browser, details
 
-from booking import create_app
+from booking import accounts, create_app
+from booking.accounts import auth
 from booking.accounts.auth import hash_password
-from booking.extensions import db as _db
-from booking.models import Closure, Division, ReceptionRule
 from booking.bookings import Actor, Policy, create_booking
 from booking.core.timeutil import now_utc
-from catalogs import compile_catalogs
-from helpers import details
+from booking.extensions import db as _db
+from booking.models import Closure, Division, ReceptionRule
 
 
 def pytest_sessionstart(session):
@@ -56,6 +55,13 @@ def _empty_database(app):
             conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2id with small costs, so a test that logs in five people stays fast."""
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts.operations._dummy, "password_hash", "")
+
+
 @pytest.fixture
 def app_config(tmp_path):
     """Configuration of the test application; override or extend in a test module."""
@@ -77,21 +83,6 @@ def app(app_config):
         yield application
         _db.session.remove()
         _db.engine.dispose()
-
-
-class Browser(FlaskClient):
-    """A test client whose requests share no per-request state, as a browser's never do.
-
-    The ``app`` fixture keeps one application context open for the whole test
-    (so tests can use ``db.session``), which would let every request see the
-    same ``flask.g``: Flask-Login's user, Flask-WTF's CSRF token and
-    Flask-Babel's locale are forgotten before each request.
-    """
-
-    def open(self, *args, **kwargs):
-        for name in ("_login_user", "csrf_token", "_flask_babel"):
-            g.pop(name, None)
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
