@@ -31,7 +31,8 @@ def run_pytest(tmp_path, source, **env):
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("SKIP_", "PRIYOM_SKIP_"))}
     environ.update(PYTHONPATH=str(TESTS), PRIYOM_TEST_REPORT=str(report), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", **env)
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "skips", "-p", "no:cacheprovider", "-rs",
-                           str(tmp_path)], cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60)
+                           str(tmp_path)], check=False, cwd=tmp_path, env=environ, capture_output=True, text=True,
+                          timeout=60)
     return done.returncode, done.stdout + done.stderr, json.loads(report.read_text())
 
 

@@ -55,6 +55,6 @@ def test_as_root_with_apt_it_updates_once_then_installs_what_is_missing(monkeypa
 
 def test_when_nothing_is_missing_it_is_instant_and_silent():
     started = time.monotonic()
-    done = subprocess.run([sys.executable, str(HERE)], capture_output=True, text=True, timeout=30)
+    done = subprocess.run([sys.executable, str(HERE)], check=False, capture_output=True, text=True, timeout=30)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), "this machine lacks a package of the suite"
     assert time.monotonic() - started < 2
