@@ -89,7 +89,11 @@ def main(argv):
         print(f"unknown run(s): {', '.join(unknown)}; choose from {', '.join(RUNS)}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    results = [run_once(run, pytest_args) for run in runs]
+    try:
+        results = [run_once(run, pytest_args) for run in runs]
+    except KeyboardInterrupt:
+        print("\nmake test: interrupted", file=sys.stderr)
+        return 130
     print()
     for line, _status in results:
         print(line)
