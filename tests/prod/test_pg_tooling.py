@@ -1,5 +1,4 @@
 """tests/pg.py, which gives ``make test`` its PostgreSQL run."""
-import glob
 import os
 import socket
 import tempfile
@@ -26,8 +25,10 @@ def test_the_cluster_is_stopped_and_removed_even_when_the_command_fails(tmp_path
     if pg.find_bindir() is None:
         unavailable("SKIP_POSTGRES", "PostgreSQL is not installed (Debian package postgresql)")
     monkeypatch.delenv("SKIP_POSTGRES", raising=False)
-    pattern = os.path.join(tempfile.gettempdir(), "priyom-pg-*")
-    before = set(glob.glob(pattern))
+    # The cluster's own folder, not a glob: other test runs on the machine may be making theirs meanwhile.
+    folders = []
+    make_folder = tempfile.mkdtemp
+    monkeypatch.setattr(pg.tempfile, "mkdtemp", lambda **kw: folders.append(make_folder(**kw)) or folders[-1])
     out = tmp_path / "url"
 
     assert pg.main(["sh", "-c", f'echo "$TEST_DATABASE_URL" > {out}; exit 3']) == 3
@@ -36,4 +37,5 @@ def test_the_cluster_is_stopped_and_removed_even_when_the_command_fails(tmp_path
     assert url.drivername == "postgresql+psycopg" and url.database == pg.DATABASE
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", url.port), timeout=2).close()
-    assert set(glob.glob(pattern)) <= before
+    assert len(folders) == 1 and folders[0].startswith(os.path.join(tempfile.gettempdir(), "priyom-pg-"))
+    assert not os.path.exists(folders[0])

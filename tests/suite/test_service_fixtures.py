@@ -5,6 +5,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import fakesmsc
 import pytest
 import services
 
@@ -20,12 +21,12 @@ def test_fakesmsc_lines_are_decoded_as_the_operator_received_them():
         "… DEBUG: Got message 4: <Priyom +79161234567 udh %05%00%03%07%02%01 data %04%1F%00+>\n",
         "… INFO: fakesmsc starting\n",
     ]
-    parsed = [services.parse_line(line) for line in lines]
+    parsed = [fakesmsc.parse_line(line) for line in lines]
     assert parsed[-1] is None
-    assert services.join_messages(filter(None, parsed)) == [
-        services.Sms("Priyom", PHONE, "Привет, мир!"),
-        services.Sms("Priyom", PHONE, "hello world&x"),
-        services.Sms("Priyom", PHONE, "П !", parts=2),
+    assert fakesmsc.join_messages(filter(None, parsed)) == [
+        fakesmsc.Sms("Priyom", PHONE, "Привет, мир!"),
+        fakesmsc.Sms("Priyom", PHONE, "hello world&x"),
+        fakesmsc.Sms("Priyom", PHONE, "П !", parts=2),
     ]
 
 
@@ -49,7 +50,7 @@ def test_a_cyrillic_sms_reaches_the_operator_intact(kannel):
     status, body = kannel.send(PHONE, "Вы записаны на приём 2 декабря в 10:20. Код K7Q-4M2")
     assert (status, body) == (202, "0: Accepted for delivery")
     assert kannel.wait_for_messages(1) == [
-        services.Sms("Priyom", PHONE, "Вы записаны на приём 2 декабря в 10:20. Код K7Q-4M2")]
+        fakesmsc.Sms("Priyom", PHONE, "Вы записаны на приём 2 декабря в 10:20. Код K7Q-4M2")]
 
 
 @pytest.mark.slow
