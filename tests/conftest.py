@@ -172,3 +172,40 @@ def log_in_as(client, db):
         return user
 
     return sign_in
+
+
+# Real services shared by the whole session (tests/services.py). A test that changes their state
+# (stops them, fills them) puts it back; `redis_server.flush()` and `kannel.clear()` help.
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis server on a free port: the URL ``redis://127.0.0.1:PORT`` with ``stop()``/``start()``/``flush()``."""
+    import services
+    from skips import unavailable
+
+    program = services.find_program("redis-server")
+    if program is None:
+        unavailable("SKIP_REDIS", "redis-server is missing (Debian package redis-server)")
+    server = services.RedisServer(program)
+    try:
+        yield server.start()
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def kannel():
+    """Kannel (bearerbox, smsbox) and the fake operator fakesmsc on free ports; see ``services.Kannel``."""
+    import services
+    from skips import unavailable
+
+    missing = [name for name in ("bearerbox", "smsbox") if services.find_program(name) is None]
+    if not os.access(services.FAKESMSC, os.X_OK):
+        missing.append(services.FAKESMSC)
+    if missing:
+        unavailable("SKIP_KANNEL", f"{', '.join(missing)} missing (Debian packages kannel, kannel-extras)")
+    gateway = services.Kannel()
+    try:
+        yield gateway.start()
+    finally:
+        gateway.close()
