@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run serve test test-sqlite test-postgres bench install install-dev clean translations
+.PHONY: run serve test test-sqlite test-postgres system-packages bench install install-dev clean translations
 
 # Message catalogs: the .po files are the source, the .mo files are built from them.
 CATALOGS := $(wildcard booking/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
-BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2
+BABEL_KEYWORDS := -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,15 +43,22 @@ serve: install
 	$(FLASK) init-db
 	$(BIN)/gunicorn --config gunicorn.conf.py app:app
 
-## make test: the whole test suite on SQLite, then again on a throwaway PostgreSQL (tests/pg.py);
-## the browser tests serve their own SQLite database, so they run once
-test: test-sqlite test-postgres
+## make test: the whole test suite on SQLite, then again on a throwaway PostgreSQL (tests/pg.py),
+## then one summary line per run (tests/run_suite.py); the browser tests serve their own SQLite
+## database, so they run once. First the Debian packages the tests need (tests/system_packages.py):
+## installed as root with apt-get, else named. SKIP_BROWSER=1, SKIP_POSTGRES=1, SKIP_REDIS=1,
+## SKIP_KANNEL=1 skip a part on purpose; any other skip fails the run (tests/skips.py).
+test: system-packages install-dev
+	$(BIN)/python tests/run_suite.py sqlite postgresql -- $(PYTEST_ARGS)
 
-test-sqlite: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test-sqlite: system-packages install-dev
+	$(BIN)/python tests/run_suite.py sqlite -- $(PYTEST_ARGS)
 
-test-postgres: install-dev
-	$(BIN)/python tests/pg.py $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+test-postgres: system-packages install-dev
+	$(BIN)/python tests/run_suite.py postgresql -- $(PYTEST_ARGS)
+
+system-packages:
+	@$(PYTHON) tests/system_packages.py
 
 ## make translations: collect the texts of the code and templates, add new ones to every catalog
 translations: | $(VENV)/.installed

@@ -12,7 +12,7 @@
 import json
 from datetime import timedelta
 
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 from . import harness
 
@@ -34,7 +34,7 @@ def prepare(url):
 
 def add_api_client(app):
     """The client whose key (:data:`API_KEY`) the benchmark books with."""
-    from booking.api_keys import hash_key
+    from booking.accounts.api_clients import hash_key
     from booking.extensions import db
     from booking.models import ApiClient
 

@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 
 from .config import Config, settle_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-# Under another name: ``booking.mail`` is the outbox module.
 from .extensions import mail as mail_extension
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,7 +70,7 @@ def register_extensions(app):
     login_manager.session_protection = "strong"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.localize_callback = str
-    from . import auth  # noqa: F401  (registers the user loader)
+    from .accounts import auth  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
 
@@ -86,19 +85,18 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import admin, api, errors, feeds, health, mail_views, public, staff
+    from . import errors, health
+    from .api import views as api
+    from .web import admin, bursts, feeds, outbox, public, staff
+    from .web import api_keys as api_key_pages
 
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(mail_views.bp)
+    app.register_blueprint(outbox.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
-    from .web import api_keys as api_key_pages
-
     app.register_blueprint(api_key_pages.bp, url_prefix="/admin/api-keys")
-    from .web import bursts
-
     app.register_blueprint(bursts.bp, url_prefix="/admin/bursts")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
@@ -112,6 +110,6 @@ def register_commands(app):
 
 
 def register_template_helpers(app):
-    from . import formatting
+    from .web import formatting
 
     formatting.init_app(app)

@@ -11,12 +11,12 @@ from wtforms import SelectChoice, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import api_keys
-from ..auth import roles_required
+from ..accounts import api_clients as api_keys
+from ..accounts.auth import roles_required
 from ..extensions import db
 from ..models import Role
 from ..security import mark_private
-from ..timeutil import now_utc
+from ..core.timeutil import now_utc
 
 bp = Blueprint("api_keys", __name__)
 

@@ -21,7 +21,7 @@ from flask import current_app, request
 from flask_login import current_user
 from limits import RateLimitItemPerDay
 
-from ..core.client_refs import client_ref
+from ..bookings.bursts import client_ref
 from ..extensions import limiter
 from ..models import Role
 
@@ -42,6 +42,13 @@ class TooManyBookings(Exception):
 def request_client_ref():
     """The keyed hash of the current request's client address (the one ProxyFix established)."""
     return client_ref(request.remote_addr or "", current_app.config["SECRET_KEY"])
+
+
+def with_client_ref(made):
+    """``made`` (a new booking and its token), the booking marked with the request's address reference."""
+    booking, _token = made
+    booking.client_ref = request_client_ref()
+    return made
 
 
 def _applies():

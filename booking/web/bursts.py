@@ -14,14 +14,16 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import api_keys, services
-from ..auth import roles_required
+from .. import bookings
+from ..accounts import api_clients
+from ..accounts.auth import roles_required
 from ..bookings import bursts
-from ..core.client_refs import REF_LENGTH, client_ref
+from ..bookings.bursts import REF_LENGTH, client_ref
+from ..core.timeutil import local_day_bounds, local_today, now_utc, parse_iso_date
 from ..extensions import db
 from ..models import Role
 from ..security import mark_private
-from ..timeutil import local_day_bounds, local_today, now_utc, parse_iso_date
+from .helpers import current_policy
 
 bp = Blueprint("bursts", __name__)
 
@@ -69,7 +71,7 @@ def _origin():
             return None, None, _("This is not an address reference.")
         return ref, None, None
     if client_id:
-        if not client_id.isdigit() or api_keys.get_client(int(client_id)) is None:
+        if not client_id.isdigit() or api_clients.get_client(int(client_id)) is None:
             return None, None, _("No such API client.")
         return None, int(client_id), None
     return None, None, None
@@ -77,7 +79,7 @@ def _origin():
 
 @bp.get("/")
 def index():
-    policy = services.current_policy()
+    policy = current_policy()
     first, last, problem = _period(policy.tz)
     ref, client_id, origin_problem = _origin()
     problem = problem or origin_problem
@@ -88,9 +90,9 @@ def index():
         results = bursts.bookings_by_origin(first_dt, end_dt, client_ref=ref, api_client_id=client_id)
     now = now_utc()
     return render_template("admin/bursts.html", first=first, last=last, problem=problem, origins=origins,
-                           results=results, ref=ref, client_id=client_id, clients=api_keys.all_clients(),
-                           can_change=lambda b: services.can_change(b, now),
-                           chosen_client=api_keys.get_client(client_id) if client_id else None,
+                           results=results, ref=ref, client_id=client_id, clients=api_clients.all_clients(),
+                           can_change=lambda b: bookings.can_change(b, now),
+                           chosen_client=api_clients.get_client(client_id) if client_id else None,
                            back=request.full_path.rstrip("?")), (422 if problem else 200)
 
 
@@ -112,7 +114,7 @@ def cancel():
         return redirect(back, code=303)
     reason = " ".join(request.form.get("reason", "").split())[:REASON_MAX]
     user = current_user._get_current_object()
-    cancelled, left = bursts.cancel_selected(ids, now_utc(), services.Actor(kind=user.role, user=user),
+    cancelled, left = bursts.cancel_selected(ids, now_utc(), bookings.Actor(kind=user.role, user=user),
                                              reason=reason)
     db.session.commit()
     message = ngettext("%(num)d booking cancelled; the visitor is told.",

@@ -6,7 +6,7 @@
 booking (empty for older bookings), so staff can find a burst of bookings.
 
 Revision ID: fd6af04acc47
-Revises: e25c469b14d7
+Revises: f382a7592dbb
 Create Date: 2026-11-30 07:10:54.293404
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'fd6af04acc47'
-down_revision = 'e25c469b14d7'
+down_revision = 'f382a7592dbb'
 branch_labels = None
 depends_on = None
 

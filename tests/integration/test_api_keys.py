@@ -54,8 +54,8 @@ def test_a_key_in_either_header_books_and_the_booking_records_its_client(client,
 
 
 def test_a_revoked_key_stops_at_once(client, division, start, db, api_key):
-    from booking import api_keys
-    from booking.timeutil import now_utc
+    from booking.accounts import api_clients as api_keys
+    from booking.core.timeutil import now_utc
 
     api_keys.revoke(db.session.scalar(sa.select(ApiClient)), now_utc())
     db.session.commit()

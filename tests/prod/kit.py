@@ -77,8 +77,8 @@ def add_division(app, places=1, slug=None):
 
 def add_api_key(app, name="Горячая линия", permissions=("bookings",)):
     """A new API client on ``app``'s database; returns its key."""
-    from booking import api_keys
-    from booking.timeutil import now_utc
+    from booking.accounts import api_clients as api_keys
+    from booking.core.timeutil import now_utc
 
     with app.app_context():
         _client, key = api_keys.create_client(name, now_utc(), permissions)

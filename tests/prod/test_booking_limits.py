@@ -117,7 +117,7 @@ def test_operators_are_not_bound(client, divisions, db, log_in_as):
 
 
 def test_a_bookings_client_address_is_kept_only_as_a_keyed_hash(client, divisions, db, app):
-    from booking.core.client_refs import client_ref
+    from booking.bookings.bursts import client_ref
 
     north, _south = divisions
     assert book(client, north, 0).status_code == 303
@@ -136,11 +136,11 @@ def test_ratelimit_enabled_false_turns_the_limit_off(app_config, divisions, db):
 
 # --- Redis -----------------------------------------------------------------------------------------
 
-def test_counts_live_in_redis_when_configured(app_config, divisions, limits_redis):
+def test_counts_live_in_redis_when_configured(app_config, divisions, redis_server):
     from booking import create_app
 
-    limits_redis.flush()
-    config = {**app_config, "RATELIMIT_STORAGE_URI": limits_redis.url}
+    redis_server.flush()
+    config = {**app_config, "RATELIMIT_STORAGE_URI": redis_server.url}
     first = create_app(config).test_client()
     assert [book(first, divisions[0], n).status_code for n in range(2)] == [303, 303]
     # A new application (a restarted process) still knows the counts.
@@ -148,21 +148,21 @@ def test_counts_live_in_redis_when_configured(app_config, divisions, limits_redi
     assert book(again, divisions[0], 2).status_code == 429
 
 
-def test_an_unreachable_redis_still_serves_and_the_log_says_so_once(app_config, divisions, db, caplog):
+def test_an_unreachable_redis_still_serves_and_the_log_says_so_once(app_config, divisions, db, caplog,
+                                                                       redis_server):
     from booking import create_app
-    from prod.redis_kit import RedisServer
 
-    redis = RedisServer().start()
+    redis_server.flush()
+    client = create_app({**app_config, "RATELIMIT_STORAGE_URI": redis_server.url}).test_client()
+    assert book(client, divisions[0], 0).status_code == 303
+    redis_server.stop()
     try:
-        client = create_app({**app_config, "RATELIMIT_STORAGE_URI": redis.url}).test_client()
-        assert book(client, divisions[0], 0).status_code == 303
-        redis.stop()
         with caplog.at_level(logging.INFO):
             codes = [book(client, divisions[0], n).status_code for n in range(1, 4)]
-        # Served, and still limited, now in this process's memory.
-        assert codes == [303, 303, 429]
     finally:
-        redis.stop()
+        redis_server.start()
+    # Served, and still limited, now in this process's memory.
+    assert codes == [303, 303, 429]
     unreachable = [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(unreachable) == 1, [r.getMessage() for r in caplog.records]
     db.session.rollback()

@@ -32,14 +32,14 @@ def limited_env(storage_uri):
 
 
 @pytest.fixture
-def site(tmp_path, limits_redis):
+def site(tmp_path, redis_server):
     """A migrated scratch database with one division, served by gunicorn counting in Redis."""
-    limits_redis.flush()
+    redis_server.flush()
     with scratch_database(tmp_path) as url:
         app = build_app(url)
         create_schema(app)
         slug = add_division(app, places=5)
-        server = Gunicorn(url, tmp_path, workers=WORKERS, env=limited_env(limits_redis.url)).start()
+        server = Gunicorn(url, tmp_path, workers=WORKERS, env=limited_env(redis_server.url)).start()
         try:
             yield app, server, slug
         finally:
@@ -109,13 +109,13 @@ def test_a_limit_of_n_lets_exactly_n_through_across_four_workers(site):
     assert "RATELIMIT_STORAGE_URI is memory://" not in server.log()
 
 
-def test_with_redis_stopped_the_site_still_books_and_the_log_says_so(site, limits_redis):
+def test_with_redis_stopped_the_site_still_books_and_the_log_says_so(site, redis_server):
     app, server, slug = site
-    limits_redis.stop()
+    redis_server.stop()
     try:
         statuses = burst(server, slug, range(8))
     finally:
-        limits_redis.start()
+        redis_server.start()
     assert set(statuses) <= {303, 429} and statuses[303] >= LIMIT, statuses  # served, never a 5xx
     log = server.log()
     mentions = log.count("unreachable")

@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from booking import retention
-from booking.core.client_refs import client_ref
+from booking.bookings import retention
+from booking.bookings.bursts import client_ref
 from booking.models import ApiClient, Booking, BookingStatus, OutboxMessage
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from helpers import slot_start
 from staff_support import post, text
 
