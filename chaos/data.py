@@ -4,6 +4,7 @@ The checks read the tables directly (``booking``, ``outbox_message``) so that
 they judge what was stored, not what the application says it stored.
 """
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from email.parser import BytesHeaderParser
 
 import psycopg
@@ -52,22 +53,29 @@ def stored_bookings(url, slug):
     return dict(rows)
 
 
-def queue_confirmations(url, count, places=50):
+def queue_confirmations(url, count, places=50, threads=4):
     """``count`` bookings made through the API in this process, each queueing its confirmation.
 
     The slots are more than a day and a half ahead, so that no reminder
-    falls due while a scenario runs.
+    falls due while a scenario runs. A few threads book at once, each in
+    slots of its own, so that the database's waits overlap.
     """
     slug = prepare_site(url, places)
-    app = build_app(url)
-    client = app.test_client()
-    slots = client.get(f"/api/v1/divisions/{slug}/slots", headers=API_HEADERS).get_json()
+    app = build_app(url, MAIL_SERVER="127.0.0.1", MAIL_SUPPRESS_SEND=False)  # requests only queue mail
+    slots = app.test_client().get(f"/api/v1/divisions/{slug}/slots", headers=API_HEADERS).get_json()
     starts = free_starts(slots, min_hours_ahead=36)
-    assert len(starts) * places >= count, "not enough places for the confirmations"
-    for n in range(count):
-        response = client.post("/api/v1/bookings", json=booking_body(slug, starts[n % len(starts)], n + 1),
-                               headers=API_HEADERS)
-        assert response.status_code == 201, response.get_data(as_text=True)
+    assert len(starts) * places >= count and len(starts) >= threads, "not enough places for the confirmations"
+
+    def book(first):
+        client = app.test_client()
+        for n in range(first, count, threads):
+            response = client.post("/api/v1/bookings", json=booking_body(slug, starts[n % len(starts)], n + 1),
+                                   headers=API_HEADERS)
+            assert response.status_code == 201, response.get_data(as_text=True)
+
+    with ThreadPoolExecutor(threads) as pool:
+        for done in [pool.submit(book, first) for first in range(threads)]:
+            done.result()
     dispose(app)
 
 
