@@ -67,8 +67,8 @@ def free_starts(slots, min_hours_ahead=0):
 
 
 def booking_body(slug, start, n):
-    return {"division": slug, "start": start, "name": "Петров Пётр Петрович", "email": f"citizen{n}@example.ru",
-            "phone": f"+7916{n:07d}", "topic": "heating", "consent": True}
+    return {"division": slug, "start": start, "name": "Петров Пётр Петрович",
+            "email": f"citizen{n}@example.ru", "phone": f"+7916{n:07d}", "topic": "heating", "consent": True}
 
 
 class BookingLoad:

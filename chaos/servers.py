@@ -17,6 +17,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import redis
+from redis.exceptions import RedisError
+
 from pg import free_port
 from prod.kit import Gunicorn
 
@@ -172,15 +175,13 @@ class Redis:
         return self
 
     def client(self):
-        import redis
-
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2, socket_connect_timeout=2)
 
     def ping(self):
         try:
             with self.client() as client:
                 return client.ping()
-        except Exception:  # not up yet, or stopped
+        except (OSError, RedisError):  # not up yet, or stopped
             return False
 
     def keys(self):
@@ -188,7 +189,7 @@ class Redis:
         try:
             with self.client() as client:
                 return client.dbsize()
-        except Exception:
+        except (OSError, RedisError):
             return 0
 
     def stop(self):
