@@ -85,12 +85,13 @@ def register_extensions(app):
 def register_blueprints(app):
     from . import errors, health
     from .api import views as api
-    from .web import admin, feeds, outbox, public, staff
+    from .web import admin, demo, feeds, outbox, public, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(demo.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
