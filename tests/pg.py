@@ -92,17 +92,25 @@ class Cluster:
                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
         for attempt in range(attempts):
             self.port = free_port()
-            options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
             try:
-                self._run("pg_ctl", "-D", os.path.join(self.directory, "data"), "-l",
-                          os.path.join(self.directory, "log"), "-w", "-t", "30", "-o", options, "start")
+                self.start_server()
                 break
             except ClusterError:
                 if attempt == attempts - 1:
                     raise
         self.create_database(DATABASE)
         return self
+
+    def start_server(self):
+        """Start the server of the existing cluster on ``self.port`` (again, after :meth:`stop_server`)."""
+        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", os.path.join(self.directory, "data"), "-l",
+                  os.path.join(self.directory, "log"), "-w", "-t", "30", "-o", options, "start")
+
+    def stop_server(self, mode="fast"):
+        """Stop the server and keep the cluster (``fast`` disconnects every client at once)."""
+        self._run("pg_ctl", "-D", os.path.join(self.directory, "data"), "-m", mode, "-w", "stop")
 
     def stop(self):
         """Stop the server and delete its files; safe to call twice."""

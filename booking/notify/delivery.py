@@ -14,6 +14,7 @@ import ssl
 from dataclasses import dataclass, fields
 from datetime import timedelta
 
+import flask_mail
 import sqlalchemy as sa
 from flask import current_app
 
@@ -47,25 +48,41 @@ class Claimed:
 
 
 
+class _Connection(flask_mail.Connection):
+    """Flask-Mail's connection to the ``MAIL_*`` server, with what Flask-Mail 0.10 leaves out.
+
+    Flask-Mail reads the settings (server, port, TLS or SSL, login) and logs in;
+    this adds a timeout on every SMTP operation (a server that stops answering
+    must not hold a worker for ever) and checks the server's certificate, which
+    smtplib does not do unless handed a context that does. The context is made
+    only for TLS: loading the system's CA certificates takes tens of milliseconds.
+    """
+
+    def __init__(self, config):
+        super().__init__(flask_mail.Mail().init_mail(config))
+        self.timeout = config.get("MAIL_TIMEOUT", 30)
+
+    def configure_host(self):
+        state = self.mail
+        if state.use_ssl:
+            smtp = smtplib.SMTP_SSL(state.server, state.port or 465, timeout=self.timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(state.server, state.port or 25, timeout=self.timeout)
+        try:
+            if state.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if state.username and state.password:
+                smtp.login(state.username, state.password)
+        except BaseException:
+            _close_quietly(smtp)
+            raise
+        return smtp
+
+
 def open_smtp(config=None):
     """An SMTP connection as configured by ``MAIL_*``, with a timeout on every operation."""
-    config = config or current_app.config
-    host, port, timeout = config["MAIL_SERVER"], config.get("MAIL_PORT") or 25, config.get("MAIL_TIMEOUT", 30)
-    # smtplib checks no certificate unless handed a context that does. Made only for TLS:
-    # loading the system's CA certificates takes tens of milliseconds, on every connection.
-    if config.get("MAIL_USE_SSL"):
-        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
-    else:
-        smtp = smtplib.SMTP(host, port, timeout=timeout)
-    try:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-    except BaseException:
-        _close_quietly(smtp)
-        raise
-    return smtp
+    return _Connection(config or current_app.config).configure_host()
 
 
 def _close_quietly(smtp):
