@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 from . import mail, scheduling
 from .extensions import db
 from .models import AuditEntry, Booking, BookingStatus, Closure, Division, ReceptionRule, UTCDateTime
+from .bookings.codes import CODE_ALPHABET, code_candidates, new_code, normalise_code  # noqa: F401
 from .timeutil import get_tz, local_day_bounds
-
-CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no look-alikes: 0/O, 1/I, 2/Z, 5/S, 8/B
 
 
 @dataclass(frozen=True)
@@ -129,18 +128,6 @@ def hash_token(token):
 def new_token():
     """A fresh secret token: 256 random bits, URL-safe."""
     return secrets.token_urlsafe(32)
-
-
-def new_code():
-    """A short booking code such as ``K7Q-4M2``."""
-    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
-    return f"{chars[:3]}-{chars[3:]}"
-
-
-def normalise_code(code):
-    """A code as typed (any case, with or without the dash) in its stored form."""
-    raw = "".join(ch for ch in (code or "").upper() if ch.isalnum())
-    return f"{raw[:3]}-{raw[3:]}" if len(raw) == 6 else raw
 
 
 def active_divisions():
@@ -476,14 +463,24 @@ def find_booking(code, token):
     """The booking with ``code`` whose manage token is ``token``, else None."""
     if not code or not token:
         return None
-    booking = db.session.scalar(sa.select(Booking).where(Booking.code == normalise_code(code)))
-    if booking is None or not hmac.compare_digest(booking.manage_token_hash, hash_token(token)):
-        return None
-    return booking
+    digest = hash_token(token)
+    for booking in bookings_by_code(code):
+        if hmac.compare_digest(booking.manage_token_hash, digest):
+            return booking
+    return None
+
+
+def bookings_by_code(code):
+    """The bookings a typed code may mean (usually one), the likeliest reading first."""
+    candidates = code_candidates(code)
+    found = db.session.scalars(sa.select(Booking).where(Booking.code.in_(candidates))).all()
+    return sorted(found, key=lambda b: candidates.index(b.code))
 
 
 def find_booking_by_code(code):
-    return db.session.scalar(sa.select(Booking).where(Booking.code == normalise_code(code)))
+    """The booking a typed code most likely means, or None."""
+    found = bookings_by_code(code)
+    return found[0] if found else None
 
 
 def send_manage_link(code, email, now):
@@ -691,7 +688,7 @@ def search_bookings(code=None, phone=None, limit=50):
     """Bookings with this code or this E.164 phone number, latest reception first."""
     conditions = []
     if code:
-        conditions.append(Booking.code == normalise_code(code))
+        conditions.append(Booking.code.in_(code_candidates(code)))
     if phone:
         conditions.append(Booking.phone == phone)
     if not conditions:
