@@ -95,6 +95,8 @@ def register_blueprints(app):
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    from .web import sms as sms_views
+    sms_views.init_app(app)
     csrf.exempt(api.bp)
     errors.init_app(app)
 

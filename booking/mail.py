@@ -300,10 +300,13 @@ def _insert_once(values):
 def queue(kind, booking, now, dedup_key, **extra):
     """Write ``kind`` of message for ``booking`` to the outbox, once per ``dedup_key``.
 
-    A booking made by phone without an e-mail address gets no messages.
+    A booking made by phone without an e-mail address gets no e-mail; with SMS
+    configured, the notice goes to its phone (:mod:`booking.notify.sms`).
     """
+    from .notify import sms
+    by_sms = sms.queue_for(kind, booking, now, dedup_key, **extra)
     if not booking.email:
-        return False
+        return by_sms
     rendered = render_message(kind, booking, now, **extra)
     values = dict(dedup_key=dedup_key, booking_id=booking.id, kind=kind, subject=rendered.subject,
                   body_text=rendered.text, body_html=rendered.html, ics=rendered.ics,
@@ -373,7 +376,8 @@ def queue_due_reminders(now, offsets=None):
     offsets = offsets or reminder_offsets(current_app.config["MAIL_REMINDER_HOURS"])
     candidates = db.session.scalars(
         sa.select(Booking).where(Booking.status == BookingStatus.BOOKED, Booking.start_utc > now,
-                                 Booking.start_utc <= now + offsets[-1], Booking.email != "")
+                                 Booking.start_utc <= now + offsets[-1],
+                                 sa.true() if _sms_enabled() else Booking.email != "")
         .order_by(Booking.start_utc, Booking.id)).all()
     if not candidates:
         return 0
@@ -400,6 +404,11 @@ def queue_due_reminders(now, offsets=None):
         if key not in queued:
             added += queue(Kind.REMINDER, booking, now, key)
     return added
+
+
+def _sms_enabled():
+    from .notify import sms
+    return sms.enabled()
 
 
 # -- building and sending --------------------------------------------------------
@@ -613,13 +622,14 @@ def _claimed_column(outbox, name):
     return column
 
 
-def _claim(now, batch_size, worker, clock_now):
-    """Mark up to ``batch_size`` due rows as being sent by ``worker`` (an id); returns them."""
+def _claim(now, batch_size, worker, clock_now, channel="email"):
+    """Mark up to ``batch_size`` due rows of ``channel`` as being sent by ``worker`` (an id); returns them."""
     outbox = OutboxMessage.__table__
     with write_intent():
         ids = db.session.scalars(
             sa.select(outbox.c.id)
-            .where(outbox.c.status == Status.PENDING, outbox.c.next_attempt_at <= now)
+            .where(outbox.c.status == Status.PENDING, outbox.c.next_attempt_at <= now,
+                   outbox.c.channel == channel)
             .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(batch_size)
             .with_for_update(skip_locked=True)).all()
         rows = []
@@ -727,7 +737,8 @@ def deliver_due(now, batch_size=None, clock=now_utc):
     reason = not_sending_reason(config)
     if reason:
         waiting = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
-                                    .where(OutboxMessage.status == Status.PENDING))
+                                    .where(OutboxMessage.status == Status.PENDING,
+                                           OutboxMessage.channel == "email"))
         db.session.commit()
         if waiting:
             log.warning("%s: %d message(s) stay in the outbox", reason, waiting)
@@ -821,13 +832,15 @@ def _send_batch(smtp, messages, states, sender, worker, now, clock, deadline, re
 
 
 def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc):
-    """Deliver batch after batch until nothing is due (or the server fails)."""
+    """Deliver batch after batch until nothing is due (or the server fails), then the due SMS."""
+    from .notify import sms
     total = DeliveryReport()
     for _ in range(max_batches):
         report = deliver_due(now, batch_size, clock)
         total.add(report)
         if report.claimed == 0 or report.outages:
             break
+    total.add(sms.deliver_all_due(now, batch_size, max_batches, clock))
     return total
 
 
@@ -851,7 +864,8 @@ def requeue(message, now):
     if message.status != Status.FAILED:
         return False
     try:
-        message.recipient = checked_address(message.recipient)
+        if message.channel != "sms":  # an SMS goes to the booking's phone, checked when booked
+            message.recipient = checked_address(message.recipient)
     except ValueError:
         return False
     message.status, message.attempts, message.next_attempt_at = Status.PENDING, 0, now
