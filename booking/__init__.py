@@ -97,6 +97,8 @@ def register_blueprints(app):
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     from .web import sms as sms_views
     sms_views.init_app(app)
+    from .web import my_booking
+    app.register_blueprint(my_booking.bp)
     csrf.exempt(api.bp)
     errors.init_app(app)
 
