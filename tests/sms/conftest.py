@@ -107,6 +107,7 @@ class Kannel:
         self.config.write_text(CONFIG.format(dir=self.dir, username=USERNAME, password=PASSWORD, **self.ports))
         self.output = self.dir / "fakesmsc.out"
         self.processes = {}
+        self.username, self.password = USERNAME, PASSWORD
 
     @property
     def sendsms_url(self):

@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from booking.models import OutboxMessage
 from booking.notify import sms
 from booking.timeutil import now_utc
-from conftest import PASSWORD, USERNAME
 from helpers import first_free_day, slot_start
 
 
 @pytest.fixture
 def app_config(app_config, kannel):
-    return {**app_config, "SMS_GATEWAY_URL": kannel.sendsms_url, "SMS_USERNAME": USERNAME, "SMS_PASSWORD": PASSWORD,
+    return {**app_config, "SMS_GATEWAY_URL": kannel.sendsms_url, "SMS_USERNAME": kannel.username,
+            "SMS_PASSWORD": kannel.password,
             "SMS_SENDER": "Priyom", "MAIL_RETRY_BASE_SECONDS": 60}
 
 
