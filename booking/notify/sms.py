@@ -218,7 +218,7 @@ def report_url(message_id):
     return f"{url}&status=%d"
 
 
-def record_report(message_id, signature, status, now):
+def record_report(message_id, signature, status):
     """Record a delivery report; False when the signature is wrong or the message unknown."""
     if not hmac.compare_digest(signature or "", report_signature(message_id)):
         return False
@@ -278,6 +278,7 @@ def deliver_due(now, batch_size=None, clock=now_utc):
     if not enabled(config):
         return report
     worker = outbox._Worker(outbox._worker_id())
+    outbox._recover_stale_claims(clock())
     messages = outbox._claim(now, batch_size or config["MAIL_BATCH_SIZE"], worker.id, clock(), channel=CHANNEL)
     report.claimed = len(messages)
     if messages:

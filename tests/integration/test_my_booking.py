@@ -88,6 +88,8 @@ def test_with_sms_a_phone_gets_a_short_link_that_leads_to_the_booking(app, clien
     assert client.get(opened.headers["Location"]).status_code == 200
     # Single use: once the link was renewed, the SMS link leads nowhere.
     assert client.get(link).status_code == 404
+    from booking.security import redact
+    assert redact(f"GET {link} HTTP/1.1") == "GET /r/3VH3X9/[redacted] HTTP/1.1"  # not in the server's log
 
 
 @pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "BOOKING_RATE_LIMIT": "2 per minute"}],
