@@ -99,6 +99,8 @@ def register_blueprints(app):
     sms_views.init_app(app)
     from .web import my_booking
     app.register_blueprint(my_booking.bp)
+    from .web import districts
+    app.register_blueprint(districts.bp)
     csrf.exempt(api.bp)
     errors.init_app(app)
 

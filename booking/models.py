@@ -309,3 +309,15 @@ class OutboxMessage(db.Model):
     channel: Mapped[str] = mapped_column(sa.String(8), default="email", server_default="email")
     # What the operator reported about an SMS: "" (nothing yet), "delivered" or "failed".
     delivery_status: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
+
+
+class District(db.Model):
+    """A Moscow district («Бескудниковский») and the division whose networks serve it."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True)
+
+    division = relationship("Division")

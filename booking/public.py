@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from . import services
+from .bookings.districts import served_districts
 from .extensions import db
 from .forms import BookingForm, CancelForm, MoveForm
 from .models import Topic
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html", divisions=services.active_divisions())
+    return render_template("public/index.html", divisions=services.active_divisions(), districts=served_districts())
 
 
 @bp.get("/lang/<lang>")
