@@ -192,8 +192,8 @@ def queue(kind, booking, now, dedup_key, **extra):
 
 
 def queue_for(kind, booking, now, dedup_key, **extra):
-    """The hook of the e-mail outbox: the same notice by SMS when the booking gets SMS."""
-    if kind == outbox.Kind.MANAGE_LINK or not wanted_for(booking):
+    """The hook of the e-mail outbox: the same notice by SMS when the booking gets SMS (kinds with a text)."""
+    if kind == outbox.Kind.MANAGE_LINK or kind not in TEXTS["ru"] or not wanted_for(booking):
         return False
     return queue(kind, booking, now, dedup_key, **extra)
 

@@ -6,7 +6,6 @@ import pytest
 import sqlalchemy as sa
 
 from booking.models import OutboxMessage
-from booking.notify import sms
 from booking.timeutil import now_utc
 from helpers import first_free_day, slot_start
 

@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from booking import mail, services
+from booking import mail
 from booking.models import OutboxMessage, User
 from booking.notify import sms
 from booking.timeutil import now_utc
@@ -62,7 +62,8 @@ def test_texts_are_short_with_code_and_time_and_no_secret(db, make_division, mak
             assert sms.segments(text) == 1, text
             assert len(text) <= (70 if sms.needs_unicode(text) else 160)
     ru = sms.compose(mail.Kind.CONFIRMATION, booking, "ru", MSK)
-    assert ru == f"Вы записаны на приём пн {booking.start_utc.astimezone(MSK):%d.%m} в 09:00, {name}. Код {booking.code}"
+    day = f"{booking.start_utc.astimezone(MSK):%d.%m}"
+    assert ru == f"Вы записаны на приём пн {day} в 09:00, {name}. Код {booking.code}"
     en = sms.compose(mail.Kind.CONFIRMATION, booking, "en", MSK)
     assert en.startswith("Booked: Mon ") and name_en in en and not sms.needs_unicode(en)
 
@@ -114,3 +115,10 @@ def test_an_sms_the_operator_could_not_deliver_is_listed_for_administrators(clie
     log_in_as(admin)
     html = client.get("/staff/outbox").get_data(as_text=True)
     assert "+79035550000" in html and "SMS · Confirmation" in html and "could not deliver the SMS" in html
+
+
+def test_a_kind_of_message_without_an_sms_text_goes_by_e_mail_only(app, db, make_division, make_booking):
+    app.config.update(SMS_GATEWAY_URL=GATEWAY, SMS_NOTIFY="all")
+    booking, _ = make_booking(make_division(), slot_start(first_free_day(), "10:00"))
+    assert sms.queue_for("answer", booking, now_utc(), f"answer:{booking.id}") is False
+    assert sms.queue_for(mail.Kind.REMINDER, booking, now_utc(), f"reminder:{booking.id}:x:24h") is True
