@@ -10,8 +10,9 @@ Request-free: takes ``now`` and the settings, flushes; the caller commits.
 """
 import hmac
 
-from .. import mail, services, validation
-from ..notify import sms
+from ..core import validation
+from ..notify import outbox, sms
+from .operations import bookings_by_code
 
 
 def read_contact(value, phone_region="RU"):
@@ -32,13 +33,13 @@ def send_link_again(code, contact, now, config):
         kind, value = read_contact(contact, config.get("PHONE_DEFAULT_REGION", "RU"))
     except ValueError:
         return False
-    for booking in services.bookings_by_code(code):
+    for booking in bookings_by_code(code):
         if booking.purged_at is not None:
             continue
         if kind == "email" and _same(booking.email, value):
-            return mail.queue_manage_link(booking, now)
+            return outbox.queue_manage_link(booking, now)
         if kind == "phone" and _same(booking.phone, value):
             if sms.enabled(config):
                 return sms.queue_manage_link(booking, now)
-            return bool(booking.email) and mail.queue_manage_link(booking, now)
+            return bool(booking.email) and outbox.queue_manage_link(booking, now)
     return False

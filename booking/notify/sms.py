@@ -32,11 +32,14 @@ from urllib.parse import urlencode
 
 from flask import current_app
 
-from .. import mail as outbox
+from ..core.timeutil import get_tz, now_utc
 from ..database import outcome_connection
 from ..extensions import db
 from ..models import OutboxMessage
-from ..timeutil import get_tz, now_utc
+from . import delivery, links, outbox
+from .common import RENEWAL_MAX_AGE, RENEWAL_REQUEST_PERIOD, Kind, Status
+from .compose import message_language
+from .heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -56,25 +59,25 @@ MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 # Each kind's texts, longest first: the first that fits one segment is sent (else the last).
 TEXTS = {
     "ru": {
-        outbox.Kind.CONFIRMATION: ("Вы записаны на приём {when}, {division}. Код {code}",
+        Kind.CONFIRMATION: ("Вы записаны на приём {when}, {division}. Код {code}",
                                    "Вы записаны на приём {when}. Код {code}"),
-        outbox.Kind.RESCHEDULE: ("Приём перенесён на {when}, {division}. Код {code}",
+        Kind.RESCHEDULE: ("Приём перенесён на {when}, {division}. Код {code}",
                                  "Приём перенесён на {when}. Код {code}"),
-        outbox.Kind.CANCELLATION: ("Приём {when} ({division}) отменён. Код {code}",
+        Kind.CANCELLATION: ("Приём {when} ({division}) отменён. Код {code}",
                                    "Приём {when} отменён. Код {code}"),
-        outbox.Kind.REMINDER: ("Напоминаем: приём {when}, {division}. Код {code}",
+        Kind.REMINDER: ("Напоминаем: приём {when}, {division}. Код {code}",
                                "Напоминаем: приём {when}. Код {code}"),
-        outbox.Kind.MANAGE_LINK: ("Запись {code}: {url}",),
+        Kind.MANAGE_LINK: ("Запись {code}: {url}",),
     },
     "en": {
-        outbox.Kind.CONFIRMATION: ("Booked: {when}, {division}. Code {code}", "Booked: {when}. Code {code}"),
-        outbox.Kind.RESCHEDULE: ("Appointment moved to {when}, {division}. Code {code}",
+        Kind.CONFIRMATION: ("Booked: {when}, {division}. Code {code}", "Booked: {when}. Code {code}"),
+        Kind.RESCHEDULE: ("Appointment moved to {when}, {division}. Code {code}",
                                  "Appointment moved to {when}. Code {code}"),
-        outbox.Kind.CANCELLATION: ("Appointment {when} ({division}) cancelled. Code {code}",
+        Kind.CANCELLATION: ("Appointment {when} ({division}) cancelled. Code {code}",
                                    "Appointment {when} cancelled. Code {code}"),
-        outbox.Kind.REMINDER: ("Reminder: appointment {when}, {division}. Code {code}",
+        Kind.REMINDER: ("Reminder: appointment {when}, {division}. Code {code}",
                                "Reminder: appointment {when}. Code {code}"),
-        outbox.Kind.MANAGE_LINK: ("Booking {code}: {url}",),
+        Kind.MANAGE_LINK: ("Booking {code}: {url}",),
     },
 }
 
@@ -146,7 +149,7 @@ def _base36(number):
 
 def _short_mac(booking, hours):
     key = current_app.config["SECRET_KEY"].encode("utf-8")
-    message = f"{SHORT_LINK_SALT}:{booking.id}:{outbox._token_fingerprint(booking)}:{hours}".encode()
+    message = f"{SHORT_LINK_SALT}:{booking.id}:{links._token_fingerprint(booking)}:{hours}".encode()
     return b32encode(hmac.new(key, message, hashlib.sha256).digest()).decode("ascii")[:10].lower()
 
 
@@ -165,13 +168,13 @@ def short_link_is_valid(booking, key, now):
     except ValueError:
         return False
     age = now - now.fromtimestamp(hours * 3600, now.tzinfo)
-    if age < timedelta(hours=-1) or age > outbox.RENEWAL_MAX_AGE:
+    if age < timedelta(hours=-1) or age > RENEWAL_MAX_AGE:
         return False
     return hmac.compare_digest(key[-10:], _short_mac(booking, hours))
 
 
 def short_link(booking, now):
-    return outbox.public_url("sms.short_link", code=booking.code.replace("-", ""), key=short_link_key(booking, now))
+    return links.public_url("sms.short_link", code=booking.code.replace("-", ""), key=short_link_key(booking, now))
 
 
 def _redact(text):
@@ -183,25 +186,25 @@ def _redact(text):
 def queue(kind, booking, now, dedup_key, **extra):
     """Write ``kind`` as an SMS for ``booking``'s phone to the outbox, once per ``dedup_key``; True if added."""
     config = current_app.config
-    lang = outbox.message_language(booking)
+    lang = message_language(booking)
     text = compose(kind, booking, lang, get_tz(config["BOOKING_TIMEZONE"]), url=extra.get("url", ""))
     values = dict(dedup_key=f"{dedup_key}:sms", booking_id=booking.id, kind=kind, channel=CHANNEL, subject="",
-                  body_text=text, body_html="", ics="", ics_method="", status=outbox.Status.PENDING, attempts=0,
+                  body_text=text, body_html="", ics="", ics_method="", status=Status.PENDING, attempts=0,
                   next_attempt_at=now, created_at=now, recipient=booking.phone)
     return outbox._insert_once(values)
 
 
 def queue_for(kind, booking, now, dedup_key, **extra):
     """The hook of the e-mail outbox: the same notice by SMS when the booking gets SMS (kinds with a text)."""
-    if kind == outbox.Kind.MANAGE_LINK or kind not in TEXTS["ru"] or not wanted_for(booking):
+    if kind == Kind.MANAGE_LINK or kind not in TEXTS["ru"] or not wanted_for(booking):
         return False
     return queue(kind, booking, now, dedup_key, **extra)
 
 
 def queue_manage_link(booking, now):
     """A short renewal link by SMS, at most once per booking and renewal period."""
-    period = int(now.timestamp() // outbox.RENEWAL_REQUEST_PERIOD.total_seconds())
-    return queue(outbox.Kind.MANAGE_LINK, booking, now, f"manage_link:{booking.id}:{period}",
+    period = int(now.timestamp() // RENEWAL_REQUEST_PERIOD.total_seconds())
+    return queue(Kind.MANAGE_LINK, booking, now, f"manage_link:{booking.id}:{period}",
                  url=short_link(booking, now))
 
 
@@ -214,7 +217,7 @@ def report_signature(message_id):
 
 def report_url(message_id):
     """The ``dlr-url`` handed to Kannel; it fills in ``%d`` with the report type."""
-    url = outbox.public_url("sms.delivery_report", message_id=message_id, sig=report_signature(message_id))
+    url = links.public_url("sms.delivery_report", message_id=message_id, sig=report_signature(message_id))
     return f"{url}&status=%d"
 
 
@@ -229,8 +232,8 @@ def record_report(message_id, signature, status):
         message.delivery_status = "delivered"
     elif status in (DLR_FAILED, DLR_REJECTED):
         message.delivery_status = "failed"
-        if message.status == outbox.Status.SENT:
-            message.status = outbox.Status.FAILED
+        if message.status == Status.SENT:
+            message.status = Status.FAILED
             message.last_error = f"the operator could not deliver the SMS (report {status})"
     db.session.flush()
     return True
@@ -271,41 +274,42 @@ def send(message, config=None):
 
 
 def deliver_due(now, batch_size=None, clock=now_utc):
-    """Send one batch of due SMS; returns an e-mail :class:`~booking.mail.DeliveryReport`."""
+    """Send one batch of due SMS; returns an e-mail :class:`~booking.notify.delivery.DeliveryReport`."""
     config = current_app.config
-    report = outbox.DeliveryReport()
+    report = delivery.DeliveryReport()
     db.session.commit()
     if not enabled(config):
         return report
-    worker = outbox._Worker(outbox._worker_id())
-    outbox._recover_stale_claims(clock())
-    messages = outbox._claim(now, batch_size or config["MAIL_BATCH_SIZE"], worker.id, clock(), channel=CHANNEL)
+    worker = delivery._Worker(delivery._worker_id())
+    delivery._recover_stale_claims(clock())
+    messages = delivery._claim(now, batch_size or config["MAIL_BATCH_SIZE"], worker.id, clock(), channel=CHANNEL)
     report.claimed = len(messages)
     if messages:
-        with outcome_connection(db.engine) as worker.connection:
+        with Heartbeat(db.engine, worker.id, config["MAIL_HEARTBEAT_SECONDS"], clock), \
+                outcome_connection(db.engine) as worker.connection:
             _send_claimed(messages, worker, now, clock, report)
     return report
 
 
 def _send_claimed(messages, worker, now, clock, report):
-    states = outbox._booking_states(messages)
+    states = delivery._booking_states(messages)
     report.connections = 1
     for index, message in enumerate(messages):
-        if outbox._obsolete_reminder(message, states.get(message.booking_id), now):
-            outbox._finish(message, worker, status=outbox.Status.SKIPPED, last_error="booking cancelled, moved or past")
+        if delivery._obsolete_reminder(message, states.get(message.booking_id), now):
+            delivery._finish(message, worker, status=Status.SKIPPED, last_error="booking cancelled, moved or past")
             report.skipped += 1
             continue
         try:
             answer = send(message)
         except Refused as exc:
-            outbox._count(report, outbox._mark_failure(message, worker, now, f"gateway refused: {exc}",
+            delivery._count(report, delivery._mark_failure(message, worker, now, f"gateway refused: {exc}",
                                                        permanent=True))
             continue
         except GatewayDown as exc:
             log.warning("SMS gateway unavailable (%s); %d message(s) will be retried", exc, len(messages) - index)
-            outbox._postpone(messages[index:], worker, now, f"SMS gateway unavailable: {exc}", report)
+            delivery._postpone(messages[index:], worker, now, f"SMS gateway unavailable: {exc}", report)
             return
-        outbox._finish(message, worker, status=outbox.Status.SENT, sent_at=clock(), attempts=message.attempts + 1,
+        delivery._finish(message, worker, status=Status.SENT, sent_at=clock(), attempts=message.attempts + 1,
                        last_error="", body_text=_redact(message.body_text))
         log.info("SMS %s handed to the gateway: %s", message.id, answer[:100])
         report.sent += 1
@@ -313,7 +317,7 @@ def _send_claimed(messages, worker, now, clock, report):
 
 def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc):
     """Send batch after batch of due SMS until nothing is due (or the gateway is down)."""
-    total = outbox.DeliveryReport()
+    total = delivery.DeliveryReport()
     for _ in range(max_batches):
         report = deliver_due(now, batch_size, clock)
         total.add(report)

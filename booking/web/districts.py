@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
-from .. import services
-from ..auth import roles_required
+from .. import bookings
+from ..accounts.auth import roles_required
 from ..bookings import districts
 from ..extensions import db
 from ..models import Role
@@ -26,7 +26,7 @@ class DistrictsForm(FlaskForm):
 @bp.route("/admin/divisions/<slug>/districts", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit(slug):
-    division = services.get_division(slug, include_inactive=True)
+    division = bookings.get_division(slug, include_inactive=True)
     if division is None:
         abort(404)
     form = DistrictsForm()

@@ -10,7 +10,7 @@ from ..bookings import recovery
 from ..bookings.codes import normalise_code
 from ..extensions import db
 from ..security import limit_booking
-from ..timeutil import now_utc
+from ..core.timeutil import now_utc
 
 bp = Blueprint("my_booking", __name__)
 

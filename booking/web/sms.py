@@ -1,12 +1,12 @@
 """Addresses that SMS lead to: Kannel's delivery reports, and the short renewal link a citizen receives."""
 from flask import Blueprint, abort, redirect, request, url_for
 
-from .. import mail, services
+from .. import bookings
+from ..core.timeutil import now_utc
 from ..database import write_intent
 from ..extensions import db
-from ..notify import sms
+from ..notify import links, sms
 from ..security import mark_private
-from ..timeutil import now_utc
 
 bp = Blueprint("sms", __name__)
 bp.before_request(mark_private)
@@ -31,9 +31,9 @@ def delivery_report(message_id):
 def short_link(code, key):
     """The short renewal link of an SMS: on to the renewal page, as the e-mailed link would."""
     now = now_utc()
-    for booking in services.bookings_by_code(code):
+    for booking in bookings.bookings_by_code(code):
         if sms.short_link_is_valid(booking, key, now):
-            return redirect(url_for("mail.renew_link", code=booking.code, signature=mail.renewal_signature(booking)),
+            return redirect(url_for("mail.renew_link", code=booking.code, signature=links.renewal_signature(booking)),
                             code=303)
     abort(404)
 

@@ -4,7 +4,7 @@ Existing rows are e-mail. ``delivery_status`` keeps what the SMS operator
 reported (delivered or failed).
 
 Revision ID: fc885253ce02
-Revises: e25c469b14d7
+Revises: f382a7592dbb
 Create Date: 2026-11-30 07:11:56.238883
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'fc885253ce02'
-down_revision = 'e25c469b14d7'
+down_revision = 'f382a7592dbb'
 branch_labels = None
 depends_on = None
 

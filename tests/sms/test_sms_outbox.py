@@ -2,10 +2,10 @@
 import pytest
 import sqlalchemy as sa
 
-from booking import mail
 from booking.models import OutboxMessage, User
-from booking.notify import sms
-from booking.timeutil import now_utc
+from booking.notify import delivery, outbox, sms
+from booking.notify.common import Kind
+from booking.core.timeutil import now_utc
 from helpers import MSK, first_free_day, next_weekday, slot_start
 
 GATEWAY = "http://127.0.0.1:9/cgi-bin/sendsms"  # never reached: these tests deliver nothing
@@ -33,7 +33,7 @@ def test_sms_go_to_bookings_without_e_mail_or_to_all(app, db, make_division, mak
     assert [r.recipient for r in texts] == ["+79030000001", "+79030000002"][:expected]
     assert len(rows(db, "email")) == 1
     # The e-mail worker leaves SMS alone, whatever happens to the mail server.
-    assert mail.deliver_due(now_utc()).claimed == 0
+    assert delivery.deliver_due(now_utc()).claimed == 0
 
 
 def test_a_phone_only_booking_gets_its_reminder_by_sms(app, db, make_division, make_booking):
@@ -41,7 +41,7 @@ def test_a_phone_only_booking_gets_its_reminder_by_sms(app, db, make_division, m
     app.config.update(SMS_GATEWAY_URL=GATEWAY)
     start = slot_start(first_free_day(), "10:00")
     booking, _ = make_booking(make_division(), start, email="", now=start - timedelta(days=2))
-    assert mail.queue_due_reminders(start - timedelta(hours=23)) == 1
+    assert outbox.queue_due_reminders(start - timedelta(hours=23)) == 1
     db.session.commit()
     assert [r.kind for r in rows(db, "sms")] == ["confirmation", "reminder"]
     assert rows(db, "sms")[1].body_text.startswith("Напоминаем: приём ")
@@ -56,22 +56,22 @@ def test_texts_are_short_with_code_and_time_and_no_secret(db, make_division, mak
     booking, token = make_booking(make_division(name=name, name_en=name_en, start="09:00"),
                                   slot_start(next_weekday(0, first_free_day()), "09:00"))
     for lang in ("ru", "en"):
-        for kind in (mail.Kind.CONFIRMATION, mail.Kind.RESCHEDULE, mail.Kind.CANCELLATION, mail.Kind.REMINDER):
+        for kind in (Kind.CONFIRMATION, Kind.RESCHEDULE, Kind.CANCELLATION, Kind.REMINDER):
             text = sms.compose(kind, booking, lang, MSK)
             assert booking.code in text and "09:00" in text and token not in text
             assert sms.segments(text) == 1, text
             assert len(text) <= (70 if sms.needs_unicode(text) else 160)
-    ru = sms.compose(mail.Kind.CONFIRMATION, booking, "ru", MSK)
+    ru = sms.compose(Kind.CONFIRMATION, booking, "ru", MSK)
     day = f"{booking.start_utc.astimezone(MSK):%d.%m}"
     assert ru == f"Вы записаны на приём пн {day} в 09:00, {name}. Код {booking.code}"
-    en = sms.compose(mail.Kind.CONFIRMATION, booking, "en", MSK)
+    en = sms.compose(Kind.CONFIRMATION, booking, "en", MSK)
     assert en.startswith("Booked: Mon ") and name_en in en and not sms.needs_unicode(en)
 
 
 def test_a_long_division_name_is_left_out_to_stay_in_one_segment(db, make_division, make_booking):
     booking, _ = make_booking(make_division(name="Управление эксплуатации тепловых сетей Юго-Западного округа"),
                               slot_start(first_free_day(), "10:00"))
-    text = sms.compose(mail.Kind.REMINDER, booking, "ru", MSK)
+    text = sms.compose(Kind.REMINDER, booking, "ru", MSK)
     assert text == f"Напоминаем: приём {sms.when_text(booking.start_utc, 'ru', MSK)}. Код {booking.code}"
     assert len(text) <= 70
 
@@ -121,4 +121,4 @@ def test_a_kind_of_message_without_an_sms_text_goes_by_e_mail_only(app, db, make
     app.config.update(SMS_GATEWAY_URL=GATEWAY, SMS_NOTIFY="all")
     booking, _ = make_booking(make_division(), slot_start(first_free_day(), "10:00"))
     assert sms.queue_for("answer", booking, now_utc(), f"answer:{booking.id}") is False
-    assert sms.queue_for(mail.Kind.REMINDER, booking, now_utc(), f"reminder:{booking.id}:x:24h") is True
+    assert sms.queue_for(Kind.REMINDER, booking, now_utc(), f"reminder:{booking.id}:x:24h") is True
