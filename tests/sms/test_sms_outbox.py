@@ -1,4 +1,6 @@
 """What goes by SMS and when, the texts themselves, and Kannel's delivery reports (no gateway needed)."""
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -122,3 +124,19 @@ def test_a_kind_of_message_without_an_sms_text_goes_by_e_mail_only(app, db, make
     booking, _ = make_booking(make_division(), slot_start(first_free_day(), "10:00"))
     assert sms.queue_for("answer", booking, now_utc(), f"answer:{booking.id}") is False
     assert sms.queue_for(Kind.REMINDER, booking, now_utc(), f"reminder:{booking.id}:x:24h") is True
+
+
+def test_staff_are_told_a_visitor_without_e_mail_gets_sms(app, client, db, make_division, make_booking, log_in_as):
+    app.config.update(SMS_GATEWAY_URL=GATEWAY)
+    booking, _ = make_booking(make_division(), slot_start(first_free_day(), "10:00"), email="", phone="+79167654321")
+    operator = User(email="operator@priyom.example", name="Op", role="operator")
+    db.session.add(operator)
+    db.session.commit()
+    log_in_as(operator)
+    page = client.get(f"/staff/bookings/{booking.code}").get_data(as_text=True)
+    assert "none: changes are sent by SMS" in page and "tell the visitor by phone" not in page
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    client.post(f"/staff/bookings/{booking.code}/cancel", data={"csrf_token": token, "reason": ""})
+    page = client.get(f"/staff/bookings/{booking.code}").get_data(as_text=True).replace("\xa0", " ")
+    assert "The visitor has no e-mail and is told by SMS at +7 916 765-43-21." in page
+    assert [r.kind for r in rows(db, "sms")] == ["confirmation", "cancellation"]
