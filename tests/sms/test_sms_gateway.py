@@ -101,3 +101,28 @@ def test_a_move_and_a_cancellation_are_sent_by_sms(db, gateway, served, make_div
     assert texts[1].startswith("Приём перенесён на ") and "11:00" in texts[1]
     assert texts[2].startswith("Приём ") and "отменён" in texts[2] and booking.code in texts[2]
     assert all(len(t) <= 70 for t in texts)
+
+
+def test_two_workers_at_once_send_each_text_once(app, db, gateway, served, make_division, make_booking):
+    import threading
+    division = make_division(places=12)
+    for n in range(12):
+        make_booking(division, slot_start(first_free_day(), "10:00"), email="", phone=f"+7903555{n:04d}")
+    now = now_utc()
+    reports = []
+
+    def worker():
+        with app.app_context():
+            reports.append(delivery.deliver_all_due(now, batch_size=3))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(r.sent for r in reports) == 12
+    gateway.wait_for_messages(12)
+    time.sleep(0.5)
+    receivers = [m.receiver for m in gateway.messages()]
+    assert sorted(receivers) == [f"+7903555{n:04d}" for n in range(12)]
