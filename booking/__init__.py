@@ -98,6 +98,12 @@ def register_blueprints(app):
     app.register_blueprint(api_key_pages.bp, url_prefix="/admin/api-keys")
     app.register_blueprint(bursts.bp, url_prefix="/admin/bursts")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    from .web import sms as sms_views
+    sms_views.init_app(app)
+    from .web import my_booking
+    app.register_blueprint(my_booking.bp)
+    from .web import districts
+    app.register_blueprint(districts.bp)
     csrf.exempt(api.bp)
     errors.init_app(app)
 

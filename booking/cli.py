@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from . import accounts, bookings
-from .bookings import retention
+from .bookings import districts, retention
 from .core.timeutil import get_tz, now_utc, parse_iso_datetime
 from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
@@ -76,6 +76,15 @@ DEMO_DIVISIONS = [
 ]
 
 
+# Districts of Moscow served by the territorial demo divisions (the others are found by topic).
+DEMO_DISTRICTS = {
+    "severny-filial": ["Аэропорт", "Бескудниковский", "Войковский", "Восточное Дегунино", "Головинский",
+                       "Дмитровский", "Западное Дегунино", "Коптево", "Тимирязевский", "Ховрино"],
+    "yuzhny-filial": ["Бирюлёво Восточное", "Бирюлёво Западное", "Братеево", "Даниловский", "Донской",
+                      "Зябликово", "Нагорный", "Царицыно", "Чертаново Северное", "Чертаново Южное"],
+}
+
+
 def _clock(value):
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
@@ -92,6 +101,8 @@ def seed_demo_divisions():
             division.rules.append(ReceptionRule(weekday=weekday, start_time=_clock(start), end_time=_clock(end),
                                                 slot_minutes=20, places=spec.get("places", 1)))
         db.session.add(division)
+        db.session.flush()
+        districts.set_districts(division, DEMO_DISTRICTS.get(spec["slug"], []))
         added += 1
     return added
 

@@ -88,6 +88,14 @@ class Config:
         self.MAIL_HEARTBEAT_SECONDS = _env_int("MAIL_HEARTBEAT_SECONDS", 10)
         self.MAIL_WORKER_DEAD_SECONDS = _env_int("MAIL_WORKER_DEAD_SECONDS", 30)
         self.MAIL_WORKER_INTERVAL = _env_int("MAIL_WORKER_INTERVAL", 15)
+        # SMS through Kannel's HTTP sendsms interface, e.g. http://127.0.0.1:13013/cgi-bin/sendsms;
+        # empty: nothing is sent by SMS. SMS_NOTIFY: "no-email" (only bookings without e-mail) or "all".
+        self.SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+        self.SMS_USERNAME = os.environ.get("SMS_USERNAME", "")
+        self.SMS_PASSWORD = os.environ.get("SMS_PASSWORD", "")
+        self.SMS_SENDER = os.environ.get("SMS_SENDER", "")
+        self.SMS_NOTIFY = os.environ.get("SMS_NOTIFY", "no-email")
+        self.SMS_TIMEOUT = _env_int("SMS_TIMEOUT", 10)  # seconds for each request to the gateway
 
         self.MAX_CONTENT_LENGTH = 64 * 1024
         self.WTF_CSRF_TIME_LIMIT = None

@@ -243,7 +243,7 @@ class FeedToken(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """An e-mail stored in the same transaction as the change that causes it."""
+    """An e-mail or SMS stored in the same transaction as the change that causes it."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
@@ -271,6 +271,10 @@ class OutboxMessage(db.Model):
     # The finished message (RFC 5322 bytes) written when queued, so every attempt sends the same
     # bytes; dropped once sent, as it may carry the private manage link.
     raw_message: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=True)
+    # "email", or "sms" (a text to the booking's phone: ``recipient`` is E.164, ``body_text`` the text).
+    channel: Mapped[str] = mapped_column(sa.String(8), default="email", server_default="email")
+    # What the operator reported about an SMS: "" (nothing yet), "delivered" or "failed".
+    delivery_status: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
 
 
 class DeliveryWorker(db.Model):
@@ -311,3 +315,13 @@ class ApiClient(db.Model):
 
     def __repr__(self):
         return f"<ApiClient {self.name}>"
+class District(db.Model):
+    """A Moscow district («Бескудниковский») and the division whose networks serve it."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True)
+
+    division = relationship("Division")

@@ -39,6 +39,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 _SECRET_PATTERNS = [
     (re.compile(r"(\b[\w-]*token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(\bBearer\s+)[^\s\"']+", re.IGNORECASE), r"\1[redacted]"),
+    # The key of a short renewal link sent by SMS (/r/<code>/<key>).
+    (re.compile(r"(/r/[A-Za-z0-9]+/)[a-z0-9]+"), r"\1[redacted]"),
     # A path segment that looks like a random secret (a feed URL, for instance).
     (re.compile(r"/(?=[A-Za-z_-]*\d)[A-Za-z0-9_-]{32,}"), "/[redacted]"),
 ]

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 
 from .. import bookings
+from ..bookings.districts import served_districts
 from ..core.timeutil import now_utc
 from ..models import Topic
 from ..security import limit_booking
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html", divisions=bookings.active_divisions())
+    return render_template("public/index.html", divisions=bookings.active_divisions(), districts=served_districts())
 
 
 @bp.get("/lang/<lang>")
