@@ -1,5 +1,7 @@
 """Dates and times in the reader's language (or a message's, under ``force_locale``), Moscow time."""
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import force_locale, format_date, format_datetime, format_time, get_translations
+
+from .core.ical import CalendarTexts
 
 
 def long_datetime(dt):
@@ -34,3 +36,14 @@ def long_date_short(value):
 
 def clock(dt):
     return format_time(dt, "HH:mm")
+
+
+def calendar_texts(locale):
+    """The calendar's words in ``locale`` (``ru``, ``en``), from the site's catalog."""
+    with force_locale(locale):
+        return CalendarTexts(get_translations(), locale)
+
+
+def booking_language(booking):
+    """The language of everything sent about ``booking``: the one the citizen booked in."""
+    return "en" if (booking.locale or "").lower().startswith("en") else "ru"
