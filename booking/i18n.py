@@ -14,6 +14,11 @@ def long_date(value):
     return format_date(value, "EEEE, d MMMM y")
 
 
+def plain_date(value):
+    """«2 декабря 2026 г.»: a date without the weekday, e.g. after «с» or «по»."""
+    return format_date(value, "long")
+
+
 def day_heading(value):
     """«ср, 2 декабря»."""
     return format_date(value, "EEE, d MMMM")
@@ -36,6 +41,11 @@ def long_date_short(value):
 
 def clock(dt):
     return format_time(dt, "HH:mm")
+
+
+def unbreakable(text):
+    """``text`` with no-break spaces, e.g. a phone number that must not wrap: «+7 495 000-00-00»."""
+    return (text or "").replace(" ", "\u00a0")
 
 
 def calendar_texts(locale):

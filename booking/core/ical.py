@@ -13,6 +13,8 @@ from functools import lru_cache
 from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
 from icalendar.timezone import tzp
 
+from .names import lower_first
+
 PRODID = "-//Priyom//Reception booking//RU"
 UID_DOMAIN = "priyom"
 
@@ -103,7 +105,8 @@ def _division_fields(division, locale, organizer_email):
 
 
 def _received_by(division, texts):
-    head = f"{division.head_title} {division.head_name}".strip()
+    # The position comes mid-sentence: «Кто принимает: директор филиала Карпов А. В.».
+    head = f"{lower_first(division.head_title)} {division.head_name}".strip()
     return texts.gettext("Received by: %(head)s", head=head).strip()
 
 

@@ -33,7 +33,7 @@ from ..bookings.values import hash_token
 from ..core.timeutil import local_day_bounds, local_today
 
 # Part of every ETag: bump it when what the feeds write changes shape, so clients fetch again.
-FEED_FORMAT = "1"
+FEED_FORMAT = "2"
 TOKEN_MAX_LENGTH = 128
 RECEPTION_REFRESH = timedelta(hours=12)
 

@@ -11,12 +11,13 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, gettext
 from flask_babel import lazy_gettext as _l
 
 from ..core import ical
+from ..core.names import lower_first, name_and_patronymic
 from ..core.timeutil import get_tz
-from ..i18n import booking_language, calendar_texts, clock, long_date
+from ..i18n import booking_language, calendar_texts, clock, long_date, unbreakable
 from .common import Kind, checked_address, header_text, sender_address
 from .links import link_request_url, public_url
 
@@ -53,6 +54,9 @@ def render_message(kind, booking, now, **extra):
             "lang": lang,
             "booking": booking,
             "name": booking.full_name,
+            # «Здравствуйте, Мария Сергеевна!»; the full name in Russian, «Hello,» in English, when unsure.
+            "greeting_name": name_and_patronymic(booking.full_name) or (booking.full_name if lang == "ru" else ""),
+            "head": f"{lower_first(division.head_title)} {division.head_name}".strip(),
             "code": booking.code,
             "division": division,
             "division_name": (division.name_en or division.name) if lang == "en" else division.name,
@@ -61,12 +65,13 @@ def render_message(kind, booking, now, **extra):
             "location": ical.division_location(division),
             "link_request_url": link_request_url(booking),
             "division_url": public_url("public.division", slug=division.slug),
-            "hotline": config["HOTLINE_PHONE"],
+            "hotline": unbreakable(config["HOTLINE_PHONE"]),
             **extra,
         }
         if "old_start" in extra:
             context["old_when"] = f"{long_date(extra['old_start'])}, {clock(extra['old_start'])}"
-        when = f"{format_date(booking.start_utc, 'd MMMM')} {clock(booking.start_utc)}"
+        when = gettext("%(date)s at %(time)s", date=format_date(booking.start_utc, "d MMMM"),
+                       time=clock(booking.start_utc))
         subject = SUBJECTS[kind] % {"when": when, "code": booking.code}
         text = _render(f"email/{kind}.txt", context)
         html = _render(f"email/{kind}.html", context)
