@@ -54,8 +54,7 @@ def render_message(kind, booking, now, **extra):
             "lang": lang,
             "booking": booking,
             "name": booking.full_name,
-            # «Здравствуйте, Мария Сергеевна!»; the full name in Russian, «Hello,» in English, when unsure.
-            "greeting_name": name_and_patronymic(booking.full_name) or (booking.full_name if lang == "ru" else ""),
+            "greeting": _greeting(booking.full_name, lang),
             "head": f"{lower_first(division.head_title)} {division.head_name}".strip(),
             "code": booking.code,
             "division": division,
@@ -82,6 +81,12 @@ def render_message(kind, booking, now, **extra):
         ics = ical.booking_ics(booking, tz, now, method=method, manage_url=context["link_request_url"],
                                texts=calendar_texts(lang), organizer_email=organizer).decode("utf-8")
     return Rendered(subject=header_text(subject, 300), text=text, html=html, ics=ics, ics_method=method or "")
+
+
+def _greeting(full_name, lang):
+    """«Здравствуйте, Мария Сергеевна!»; when the patronymic is not clear, the full name, or «Hello,» in English."""
+    name = name_and_patronymic(full_name) or (full_name if lang == "ru" else "")
+    return gettext("Dear %(name)s,", name=name) if name else gettext("Hello,")
 
 
 def _render(name, context):

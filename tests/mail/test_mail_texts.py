@@ -60,6 +60,7 @@ def test_russian_subjects_put_in_before_the_time_and_a_comma_before_the_code(boo
     booking = booked()
     subjects = {kind: render_message(kind, booking, NOW, **extra).subject for kind, extra in EXTRAS.items()}
     code = booking.code
+    # The catalog keeps «код» and the code together (U+00A0); a header carries a plain space (header_text).
     assert subjects == {
         Kind.CONFIRMATION: f"Вы записаны на приём 9 декабря в 10:20, код {code}",
         Kind.RESCHEDULE: f"Приём перенесён на 9 декабря в 10:20, код {code}",

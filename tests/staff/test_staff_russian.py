@@ -36,7 +36,7 @@ def test_history_says_the_booking_was_made_and_a_mark_names_the_status_first(cli
     page = text(client.get(f"/staff/bookings/{booking.code}"))
     assert "Запись создана" in page
     response = post(client, f"/staff/bookings/{booking.code}/mark", {"status": "attended"}, follow_redirects=True)
-    assert f"Приём состоялся — запись {booking.code}." in text(response)
+    assert f"Приём состоялся — запись\u00a0{booking.code}." in text(response)
 
 
 def test_rule_errors_are_ours_after_a_dash_in_lower_case(client, db, make_division, make_user, login_as):
