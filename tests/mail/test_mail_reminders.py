@@ -122,7 +122,7 @@ def test_an_english_booking_is_reminded_in_english(db, policy, make_division, ru
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"), locale="en")
     send_reminders(runner, "2026-12-08T10:21:00+03:00")
     [reminder] = reminders(smtp_server)
-    assert reminder["Subject"] == f"Reminder: appointment on 9 December 10:20 — code {booking.code}"
+    assert reminder["Subject"] == f"Reminder: appointment on 9 December at 10:20 — code {booking.code}"
     assert "Wednesday, 9 December 2026" in reminder.get_body(preferencelist=("plain",)).get_content()
 
 
