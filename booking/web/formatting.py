@@ -2,13 +2,17 @@
 from datetime import datetime
 
 from flask import current_app, request, session, url_for
+from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from markupsafe import Markup
 
 from ..core.timeutil import get_tz
+from ..core.names import lower_first, upper_first
 from ..core.validation import format_phone
-from ..i18n import clock, day_heading, day_month, long_date, long_date_short, long_datetime, weekday_name
+from ..i18n import (clock, day_heading, day_month, long_date, long_date_short, long_datetime, plain_date,
+                    unbreakable, weekday_name)
 from ..models import BookingStatus, Role, Topic
 
 TOPIC_LABELS = {
@@ -60,6 +64,11 @@ def reception_hours(division):
             for rule in division.rules]
 
 
+def weekday_in_text(weekday):
+    """The weekday (0 is Monday) as written inside a sentence: «понедельник», "Monday"."""
+    return get_day_names("wide", locale=get_locale())[weekday]
+
+
 def clock_of(value):
     return value.strftime("%H:%M")
 
@@ -82,6 +91,10 @@ def init_app(app):
         weekday_name=weekday_name, long_date_short=long_date_short,
     )
 
+    # A position reads «директор филиала» mid-sentence, «Директор филиала» at the start of a line.
+    app.jinja_env.filters.update(upper_first=upper_first, lower_first=lower_first, plain_date=plain_date,
+                                 weekday_in_text=weekday_in_text)
+
     # A global, not a context variable, so that imported macros see it too.
     app.jinja_env.globals["data_lang"] = data_lang
 
@@ -98,7 +111,8 @@ def init_app(app):
             "current_locale": str(get_locale()),
             "language_names": LANGUAGE_NAMES,
             "switch_language_url": switch_language_url,
-            "hotline_phone": app.config["HOTLINE_PHONE"],
+            "hotline_phone": unbreakable(app.config["HOTLINE_PHONE"]),
+            "hotline_tel": "tel:" + "".join(c for c in app.config["HOTLINE_PHONE"] if c.isdigit() or c == "+"),
             "weekday_labels": WEEKDAY_LABELS,
             "chosen_language": session.get("lang"),
         }
@@ -119,7 +133,8 @@ ACTOR_LABELS = {
 }
 
 AUDIT_ACTIONS = {
-    "created": _l("Booked"),
+    # Not the status «Подтверждена»: the first line of the history says the booking was made.
+    "created": lazy_pgettext("history", "Booked"),
     "rescheduled": _l("Moved"),
     "cancelled": _l("Cancelled"),
     BookingStatus.ATTENDED: _l("Marked attended"),
