@@ -18,7 +18,7 @@ from booking.appeals import statistics
 from booking.appeals.cards import AppealSettings
 from booking.extensions import db
 from booking.models import Booking, Division
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 from . import harness, loader
 

@@ -9,12 +9,12 @@ import click
 from flask import current_app
 from flask_babel import force_locale
 
-from . import services
+from . import bookings as services
 from .appeals.cards import AppealSettings
 from .appeals.report_files import tables, to_csv, to_json, to_xlsx
 from .appeals.statistics import PeriodError, report
-from .formatting import TOPIC_LABELS
-from .timeutil import now_utc
+from .core.timeutil import now_utc
+from .web.formatting import TOPIC_LABELS
 
 
 def register_report_command(app):

@@ -21,7 +21,7 @@ def statistics_paths():
     return {"/statistics": {"get": {
         "summary": "The leadership's figures for a period (needs an API key with the statistics permission)",
         "operationId": "getStatistics",
-        "security": [{"apiKey": []}],
+        "security": [{"apiKey": []}, {"apiKeyBearer": []}],
         "parameters": [
             {"name": "from", "in": "query", "required": True, "schema": day, "description": "First local date."},
             {"name": "to", "in": "query", "required": True, "schema": day,
@@ -33,7 +33,7 @@ def statistics_paths():
             "200": {"description": "The figures", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Statistics"}}}},
             "400": _error("A date is missing or malformed, the period is reversed or too long, or no such division"),
-            "401": _error("No API key with the statistics permission"),
+            "401": _error("No API key, an unknown or revoked key, or a key without the statistics permission"),
         },
     }}}
 
@@ -50,7 +50,7 @@ def statistics_schemas():
         "bookings_by_channel": _counts([*CHANNELS, "total"]),
         "visits": _counts(VISIT_STATES),
         "by_topic": {"type": "object", "additionalProperties": {"type": "integer"},
-                     "properties": {t: {"type": "integer"} for t in Topic.ALL}},
+                     "properties": {t: {"type": "integer"} for t in tuple(Topic)}},
         "topic_by_division": {"type": "array", "items": {"type": "object"}},
         "visits_by_week": {"type": "array", "items": week},
         "outcomes": _counts(o.value for o in Outcome),

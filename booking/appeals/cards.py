@@ -13,11 +13,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from .. import mail
+from ..bookings import audit
+from ..core.timeutil import get_tz, local_today
 from ..extensions import db
 from ..models import BookingStatus, Role, Topic, User
-from ..services import audit
-from ..timeutil import get_tz, local_today
+from ..notify import outbox
+from ..notify.common import Kind
 from .models import Outcome, ReceptionCard, Result, WrittenAnswer
 
 DUE_DAYS_MAX = 30  # 59-FZ, art. 12
@@ -117,7 +118,7 @@ def _text(value):
 def _check_card(data, day, today, division):
     if not _text(data.raised):
         raise AppealError("raised_required", "raised")
-    if data.topic not in Topic.ALL:
+    if data.topic not in tuple(Topic):
         raise AppealError("topic_invalid", "topic")
     if data.outcome not in set(Outcome):
         raise AppealError("outcome_required", "outcome")
@@ -190,7 +191,7 @@ def _close(card, now, actor):
     db.session.flush()
     # The citizen hears of a written answer or a referral; an oral one they heard at the reception.
     if card.outcome in (Outcome.WRITTEN_DUE, Outcome.REFERRED):
-        mail.queue(mail.Kind.ANSWER, card.booking, now, f"answer:{card.id}", card=card, answer=card.answer)
+        outbox.queue(Kind.ANSWER, card.booking, now, f"answer:{card.id}", card=card, answer=card.answer)
 
 
 def record_answer(card, data, now, actor, settings):

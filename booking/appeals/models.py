@@ -11,9 +11,9 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from ..core.timeutil import now_utc
 from ..extensions import db
 from ..models import UTCDateTime
-from ..timeutil import now_utc
 
 
 class Outcome(enum.StrEnum):

@@ -10,10 +10,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from .. import mail
+from ..core.timeutil import local_today
 from ..extensions import db
 from ..models import Role, User, user_division
-from ..timeutil import local_today
+from ..notify import links, outbox
+from ..notify.common import Kind
 from .models import Outcome, ReceptionCard
 
 DAYS_BEFORE = 3
@@ -78,18 +79,15 @@ def queue_due_answer_reminders(now, settings):
 
 def _queue(card, which, user, now):
     booking = card.booking
-    if which == OVERDUE:
-        subject = f"Срок ответа истёк {card.due_date:%d.%m.%Y} — код {booking.code}"
-    else:
-        subject = f"Срок ответа {card.due_date:%d.%m.%Y} — код {booking.code}"
     responsible = card.responsible
     context = {
         "name": user.name or user.email, "overdue": which == OVERDUE, "due_date": card.due_date,
         "visit_day": card.visit_day, "code": booking.code, "division": card.division,
         "responsible_name": (responsible.name or responsible.email) if responsible is not None else "—",
         "topic": card.topic,
-        "booking_url": mail.public_url("staff.booking", code=booking.code),
-        "answers_url": mail.public_url("answers.index"),
+        "booking_url": links.public_url("staff.booking", code=booking.code),
+        "answers_url": links.public_url("answers.index"),
     }
-    return mail.queue_staff_message(mail.Kind.ANSWER_DUE, "answer_due", subject, context, user.email,
-                                    user.name, now, reminder_key(card, which, user), booking_id=booking.id)
+    subject = {"date": f"{card.due_date:%d.%m.%Y}", "code": booking.code}
+    return outbox.queue_staff_message(Kind.ANSWER_DUE, f"answer_due:{which}", subject, context, user.email,
+                                      user.name, now, reminder_key(card, which, user), booking_id=booking.id)

@@ -11,7 +11,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..exports import csv_bytes
+from ..core.exports import csv_bytes
 from ..models import Topic
 from .labels import (ANSWER_LABELS, CHANNEL_LABELS, MEDIAN_LABELS, OUTCOME_LABELS, PLACE_LABELS, RESULT_LABELS,
                      VISIT_LABELS)
@@ -38,7 +38,7 @@ def tables(report, topic_labels, lang="ru"):
     summary += [[str(VISIT_LABELS[v]), report.visits.get(v, 0)] for v in VISIT_STATES]
     summary += [[str(PLACE_LABELS[p]), report.places.get(p, 0)] for p in ("offered", "unused")]
     summary += [[str(MEDIAN_LABELS[m]), report.median_days.get(m)] for m in ("booking_to_visit", "visit_to_answer")]
-    topics = list(Topic.ALL)
+    topics = list(tuple(Topic))
     by_division = Table("topic_by_division", _("Topics by division"),
                         [_("Division")] + [str(topic_labels[t]) for t in topics],
                         [[row["name_en"] if lang == "en" else row["name"]] + [row.get(t, 0) for t in topics]

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from .. import scheduling
+from ..core import scheduling
+from ..core.timeutil import local_day_bounds, local_today
 from ..extensions import db
 from ..models import Booking, BookingStatus, Division, Topic
-from ..timeutil import local_day_bounds, local_today
 from .models import Outcome, ReceptionCard, Result, WrittenAnswer
 
 CHANNELS = ("web", "phone", "api")
@@ -154,12 +154,12 @@ def report(first_day, last_day, division, now, settings):
         .group_by(Booking.division_id, Booking.topic, ReceptionCard.topic)).all()
     per_division = {}
     for division_id, topic_name, count in topic_rows:
-        per_division.setdefault(division_id, {t: 0 for t in Topic.ALL})[topic_name] = count
+        per_division.setdefault(division_id, {t: 0 for t in tuple(Topic)})[topic_name] = count
     for division_id, booked_as, corrected_to, count in corrections:
-        counts = per_division.setdefault(division_id, {t: 0 for t in Topic.ALL})
+        counts = per_division.setdefault(division_id, {t: 0 for t in tuple(Topic)})
         counts[booked_as] = counts.get(booked_as, 0) - count
         counts[corrected_to] = counts.get(corrected_to, 0) + count
-    result.by_topic = {t: 0 for t in Topic.ALL}
+    result.by_topic = {t: 0 for t in tuple(Topic)}
     for counts in per_division.values():
         for topic_name, count in counts.items():
             result.by_topic[topic_name] = result.by_topic.get(topic_name, 0) + count

@@ -12,20 +12,29 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import services
+from .. import bookings as services
 from ..appeals import cards as card_ops
 from ..appeals import matters as matter_list
 from ..appeals.models import Outcome
-from ..auth import STAFF, can_access_division, require_division, roles_required
+from ..accounts.auth import READ_ONLY_METHODS, STAFF, can_access_division, require_division, roles_required
+from ..core.timeutil import local_today, now_utc
 from ..extensions import db
 from ..models import Role, User
-from ..timeutil import local_today, now_utc
 from .appeal_forms import ERROR_MESSAGES, AnswerForm, CardForm, outcome_label, result_label
 
 bp = Blueprint("answers", __name__)
 
 STATE_LABELS = {matter_list.OPEN: _l("Open"), matter_list.DUE_SOON: _l("Due within 3 days"),
                 matter_list.OVERDUE: _l("Overdue"), matter_list.CLOSED: _l("Closed")}
+
+
+@bp.before_app_request
+def directors_only_read():
+    """A director reads only: a request that would change something through a staff view is refused."""
+    view = current_app.view_functions.get(request.endpoint)
+    if (request.method not in READ_ONLY_METHODS and getattr(view, "required_roles", None)
+            and current_user.is_authenticated and current_user.role == Role.DIRECTOR):
+        abort(403)
 
 
 def settings():

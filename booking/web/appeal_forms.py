@@ -7,8 +7,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from ..appeals.cards import TEXT_MAX
 from ..appeals.labels import OUTCOME_LABELS, RESULT_LABELS
 from ..appeals.models import Outcome, Result
-from ..formatting import TOPIC_LABELS
 from ..models import Topic
+from .formatting import TOPIC_LABELS
 
 # What each refusal of :mod:`booking.appeals.cards` says to the person filling the form.
 ERROR_MESSAGES = {
@@ -45,7 +45,7 @@ def _result_choices(blank):
 class CardForm(FlaskForm):
     raised = TextAreaField(_l("What the citizen raised"), validators=[Length(max=TEXT_MAX)],
                            render_kw={"rows": 4, "maxlength": TEXT_MAX})
-    topic = SelectField(_l("Topic"), choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in Topic.ALL])
+    topic = SelectField(_l("Topic"), choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in tuple(Topic)])
     outcome = RadioField(_l("Outcome"), choices=[SelectChoice(o.value, OUTCOME_LABELS[o]) for o in Outcome],
                          validators=[InputRequired(message=_l("Choose the outcome."))])
     responsible = SelectField(_l("Responsible for the written answer"), coerce=int, choices=[],

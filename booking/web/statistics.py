@@ -1,4 +1,4 @@
-"""The leadership's statistics: the page with its charts, CSV and XLSX downloads, and the JSON API.
+"""The leadership's statistics: the page with its charts, and CSV and XLSX downloads.
 
 Heads see their own divisions; administrators and directors see every
 division and the total. The figures come from :mod:`booking.appeals.statistics`
@@ -6,24 +6,22 @@ and the tables from :mod:`booking.appeals.report_files`, shared with the
 ``report`` command.
 """
 from datetime import date, timedelta
-from functools import wraps
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import services
+from .. import bookings as services
 from ..appeals import statistics as stats
 from ..appeals.cards import AppealSettings
 from ..appeals.report_files import tables, to_csv, to_xlsx
-from ..auth import can_access_division, roles_required
-from ..formatting import TOPIC_LABELS
+from ..accounts.auth import can_access_division, roles_required
+from ..core.timeutil import local_today, now_utc, parse_iso_date
 from ..models import Role
-from ..timeutil import local_today, now_utc, parse_iso_date
+from .formatting import TOPIC_LABELS
 
 bp = Blueprint("statistics", __name__)
-api_bp = Blueprint("statistics_api", __name__)
 
 READERS = (Role.HEAD, Role.ADMIN, Role.DIRECTOR)
 
@@ -149,65 +147,3 @@ def xlsx():
     return Response(to_xlsx(tables(report, TOPIC_LABELS, _lang()), period),
                     mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{_filename(report, "xlsx")}"'})
-
-
-# --- The JSON API ---------------------------------------------------------------------------------
-
-def _api_key_has_permission(permission):
-    """STUB — API keys are not in this code yet: no client holds a permission, every request is refused.
-
-    To be replaced by the check of the request's API key (``Authorization:
-    Bearer <key>``) for ``permission`` once API keys exist.
-    """
-    return False
-
-
-def require_api_permission(permission):
-    """Route decorator: 401 JSON unless the request's API key carries ``permission`` (see the stub above)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not _api_key_has_permission(permission):
-                return jsonify({"error": "unauthorized",
-                                "message": _("An API key with the %(permission)s permission is needed.",
-                                             permission=permission)}), 401
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def _api_problem(fields):
-    return jsonify({"error": "invalid_request", "message": _("Please correct the fields named."),
-                    "fields": fields}), 400
-
-
-@api_bp.get("/statistics")
-@require_api_permission("statistics")
-def api_statistics():
-    """The report's figures for ``from``…``to`` (ISO dates, inclusive) and an optional ``division`` slug."""
-    fields = {}
-    days = {}
-    for name in ("from", "to"):
-        try:
-            days[name] = parse_iso_date(request.args.get(name, ""))
-        except ValueError:
-            fields[name] = _("A date as YYYY-MM-DD is needed.")
-    division = None
-    slug = request.args.get("division")
-    if slug:
-        division = services.get_division(slug, include_inactive=True)
-        if division is None:
-            fields["division"] = _("No division with this slug.")
-    if not fields:
-        try:
-            stats.check_period(days["from"], days["to"])
-        except stats.PeriodError:
-            fields["to"] = _("The period must not end before it starts nor last more than two years.")
-    if fields:
-        return _api_problem(fields)
-    report = stats.report(days["from"], days["to"], division, now_utc(),
-                          AppealSettings.from_config(current_app.config))
-    return jsonify(report.as_json())

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
-from booking import accounts, auth
+from booking import accounts
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "staff"))
@@ -27,12 +26,6 @@ def _load(name, path):
 
 
 SmtpSink = _load("mail_sink_support", TESTS / "mail" / "conftest.py").SmtpSink
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(accounts._dummy, "password_hash", "")
 
 
 @pytest.fixture

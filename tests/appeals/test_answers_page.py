@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from booking import services
+from booking import bookings as services
 from booking.appeals import cards
 from booking.models import BookingStatus
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from helpers import MSK, slot_start
 from staff_support import log_in, text
 

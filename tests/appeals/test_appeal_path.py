@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from booking import services
+from booking import bookings as services
 from booking.appeals import cards
 from booking.models import BookingStatus
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from helpers import MSK, slot_start
 from staff_support import audit_trail, post, text, today
 

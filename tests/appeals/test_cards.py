@@ -4,12 +4,13 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from booking import retention, services
+from booking import bookings as services
+from booking.bookings import retention
 from booking.appeals import cards, matters, reminders
 from booking.appeals.cards import AnswerInput, AppealError, AppealSettings, CardInput
 from booking.appeals.models import ReceptionCard, WrittenAnswer
 from booking.models import BookingStatus, OutboxMessage
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from helpers import MSK, slot_start
 
 

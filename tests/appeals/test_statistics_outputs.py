@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from booking import services
+from booking import bookings as services
 from booking.models import Booking, BookingStatus
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from booking.web import statistics as statistics_views
 from helpers import MSK, slot_start
 from staff_support import text
@@ -90,7 +90,7 @@ def test_the_api_answer_is_as_the_openapi_document_describes(app, monkeypatch, q
     import schemathesis
     from schemathesis.checks import response_schema_conformance, status_code_conformance
 
-    from booking.openapi import openapi_document
+    from booking.api.openapi import openapi_document
 
     schema = schemathesis.openapi.from_dict(json.loads(json.dumps(openapi_document())))
     operation = schema["/statistics"]["GET"]

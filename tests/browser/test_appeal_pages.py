@@ -8,11 +8,12 @@ from datetime import time, timedelta
 import holidays
 import pytest
 
-from booking import accounts, services
+from booking import accounts
+from booking import bookings as services
 from booking.appeals import cards
 from booking.extensions import db
 from booking.models import BookingStatus
-from booking.timeutil import get_tz, local_to_utc, now_utc
+from booking.core.timeutil import get_tz, local_to_utc, now_utc
 
 pytestmark = pytest.mark.browser
 
