@@ -10,7 +10,6 @@ from openpyxl import load_workbook
 from booking import bookings as services
 from booking.models import Booking, BookingStatus
 from booking.core.timeutil import now_utc
-from booking.web import statistics as statistics_views
 from helpers import MSK, slot_start
 from staff_support import text
 
@@ -48,21 +47,45 @@ def test_the_report_command_writes_csv_xlsx_and_json(runner, quarter, past_day, 
     assert runner.invoke(args=["report", "--from", "2026-12-31", "--to", "2026-10-01"]).exit_code != 0
 
 
-def test_the_api_refuses_clients_without_the_statistics_permission(client, quarter, past_day):
-    response = client.get(f"/api/v1/statistics?from={past_day}&to={past_day}")
-    assert response.status_code == 401 and response.json["error"] == "unauthorized"
+def test_the_api_refuses_clients_without_the_statistics_permission(client, make_api_key, quarter, past_day):
+    url = f"/api/v1/statistics?from={past_day}&to={past_day}"
+    without = client.get(url)
+    assert without.status_code == 401 and without.json["error"] == "unauthorized"
+    assert without.headers["WWW-Authenticate"].startswith("Bearer")
+    bookings_only = make_api_key("Горячая линия", ("bookings",))
+    for headers in ({"X-API-Key": bookings_only}, {"Authorization": f"Bearer {bookings_only}"}):
+        refused = client.get(url, headers=headers)
+        assert refused.status_code == 401 and refused.json["error"] == "unauthorized"
+        assert "bookings_by_channel" not in refused.json
+    unknown = client.get(url, headers={"X-API-Key": "pk_" + "x" * 40})
+    assert unknown.status_code == 401
 
 
-def test_the_api_answers_the_report_as_json(client, monkeypatch, quarter, past_day):
-    monkeypatch.setattr(statistics_views, "_api_key_has_permission", lambda permission: permission == "statistics")
-    response = client.get(f"/api/v1/statistics?from={past_day}&to={past_day}")
+def test_a_revoked_statistics_key_stops_working(db, client, make_api_key, quarter, past_day):
+    from booking.accounts import api_clients
+
+    key = make_api_key("Руководство", ("statistics",))
+    url = f"/api/v1/statistics?from={past_day}&to={past_day}"
+    assert client.get(url, headers={"X-API-Key": key}).status_code == 200
+    [api_client] = [c for c in api_clients.all_clients() if c.name == "Руководство"]
+    assert api_client.last_used_at is not None  # the use is noted
+    api_clients.revoke(api_client, now_utc())
+    db.session.commit()
+    assert client.get(url, headers={"X-API-Key": key}).status_code == 401
+
+
+def test_the_api_answers_the_report_as_json(client, make_api_key, quarter, past_day):
+    key = make_api_key("Руководство", ("statistics",))
+    headers = {"Authorization": f"Bearer {key}"}
+    response = client.get(f"/api/v1/statistics?from={past_day}&to={past_day}", headers=headers)
     assert response.status_code == 200
     assert response.json["bookings_by_channel"]["total"] == 3 and response.json["division"] is None
-    one = client.get(f"/api/v1/statistics?from={past_day}&to={past_day}&division=yuzhny").json
+    one = client.get(f"/api/v1/statistics?from={past_day}&to={past_day}&division=yuzhny",
+                     headers={"X-API-Key": key}).json
     assert one["bookings_by_channel"]["total"] == 2
-    bad = client.get("/api/v1/statistics?from=2026-13-01&to=&division=nowhere")
+    bad = client.get("/api/v1/statistics?from=2026-13-01&to=&division=nowhere", headers=headers)
     assert bad.status_code == 400 and set(bad.json["fields"]) == {"from", "to", "division"}
-    reversed_period = client.get("/api/v1/statistics?from=2026-12-31&to=2026-10-01")
+    reversed_period = client.get("/api/v1/statistics?from=2026-12-31&to=2026-10-01", headers=headers)
     assert reversed_period.status_code == 400 and "to" in reversed_period.json["fields"]
 
 
@@ -86,7 +109,7 @@ def test_a_head_sees_only_their_division_and_the_charts_have_titles_and_tables(c
     assert "style=" not in page and "<script>" not in page
 
 
-def test_the_api_answer_is_as_the_openapi_document_describes(app, monkeypatch, quarter, past_day):
+def test_the_api_answer_is_as_the_openapi_document_describes(app, make_api_key, quarter, past_day):
     import schemathesis
     from schemathesis.checks import response_schema_conformance, status_code_conformance
 
@@ -96,11 +119,12 @@ def test_the_api_answer_is_as_the_openapi_document_describes(app, monkeypatch, q
     operation = schema["/statistics"]["GET"]
     refused = operation.Case(query={"from": str(past_day), "to": str(past_day)})
     assert refused.call_and_validate(app=app, checks=[status_code_conformance]).status_code == 401
-    monkeypatch.setattr(statistics_views, "_api_key_has_permission", lambda permission: True)
+    assert operation.definition.raw["security"] == [{"apiKey": []}, {"apiKeyBearer": []}]
+    key = make_api_key("Руководство", ("statistics",))
     for query, status in (({"from": str(past_day), "to": str(past_day)}, 200),
                           ({"from": str(past_day), "to": str(past_day), "division": "yuzhny"}, 200),
                           ({"from": "2026-12-31", "to": "2026-01-01"}, 400)):
-        response = operation.Case(query=query).call_and_validate(
+        response = operation.Case(query=query, headers={"X-API-Key": key}).call_and_validate(
             app=app, checks=[status_code_conformance, response_schema_conformance])
         assert response.status_code == status
 
