@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from booking.appeals import statistics
 from booking.appeals.cards import AppealSettings
+from booking.core.timeutil import now_utc
 from booking.extensions import db
 from booking.models import Booking, Division
-from booking.core.timeutil import now_utc
 
 from . import harness, loader
 

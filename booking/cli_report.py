@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask_babel import force_locale
 
-from . import bookings as services
+from . import bookings
 from .appeals.cards import AppealSettings
 from .appeals.report_files import tables, to_csv, to_json, to_xlsx
 from .appeals.statistics import PeriodError, report
@@ -32,7 +32,7 @@ def register_report_command(app):
         """The statistics of a period (bookings, visits, topics, outcomes, answers on time)."""
         division = None
         if slug:
-            division = services.get_division(slug, include_inactive=True)
+            division = bookings.get_division(slug, include_inactive=True)
             if division is None:
                 raise click.ClickException(f"No division with the slug {slug!r}.")
         try:

@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import bookings as services
+from .. import bookings
+from ..accounts.auth import READ_ONLY_METHODS, STAFF, can_access_division, require_division, roles_required
 from ..appeals import cards as card_ops
 from ..appeals import matters as matter_list
 from ..appeals.models import Outcome
-from ..accounts.auth import READ_ONLY_METHODS, STAFF, can_access_division, require_division, roles_required
 from ..core.timeutil import local_today, now_utc
 from ..extensions import db
 from ..models import Role, User
@@ -43,11 +43,11 @@ def settings():
 
 def _actor():
     user = current_user._get_current_object()
-    return services.Actor(kind=user.role, user=user)
+    return bookings.Actor(kind=user.role, user=user)
 
 
 def _booking_or_404(code):
-    booking = services.find_booking_by_code(code)
+    booking = bookings.find_booking_by_code(code)
     if booking is None:
         abort(404)
     require_division(booking.division)
@@ -168,7 +168,7 @@ def answer(code):
 def _visible_divisions():
     if current_user.role == Role.HEAD:
         return list(current_user.divisions)
-    return services.all_divisions()
+    return bookings.all_divisions()
 
 
 @bp.get("/staff/answers")
@@ -178,7 +178,7 @@ def index():
     chosen = None
     slug = request.args.get("division", "")
     if slug:
-        chosen = services.get_division(slug, include_inactive=True)
+        chosen = bookings.get_division(slug, include_inactive=True)
         if chosen is None:
             abort(404)
         if not can_access_division(current_user, chosen):

@@ -12,11 +12,11 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import bookings as services
+from .. import bookings
+from ..accounts.auth import can_access_division, roles_required
 from ..appeals import statistics as stats
 from ..appeals.cards import AppealSettings
 from ..appeals.report_files import tables, to_csv, to_xlsx
-from ..accounts.auth import can_access_division, roles_required
 from ..core.timeutil import local_today, now_utc, parse_iso_date
 from ..models import Role
 from .formatting import TOPIC_LABELS
@@ -80,7 +80,7 @@ def _month_end(first):
 def _divisions():
     if current_user.role == Role.HEAD:
         return list(current_user.divisions)
-    return services.all_divisions()
+    return bookings.all_divisions()
 
 
 def _division_choice(divisions):
@@ -92,7 +92,7 @@ def _division_choice(divisions):
                 abort(403)
             return divisions[0]
         return None
-    division = services.get_division(slug, include_inactive=True)
+    division = bookings.get_division(slug, include_inactive=True)
     if division is None:
         abort(404)
     if not can_access_division(current_user, division):

@@ -5,8 +5,8 @@ import pytest
 
 from booking import bookings as services
 from booking.appeals import cards
-from booking.models import BookingStatus
 from booking.core.timeutil import now_utc
+from booking.models import BookingStatus
 from helpers import MSK, slot_start
 from staff_support import log_in, text
 

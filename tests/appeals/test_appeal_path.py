@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 
 from booking import bookings as services
 from booking.appeals import cards
-from booking.models import BookingStatus
 from booking.core.timeutil import now_utc
+from booking.models import BookingStatus
 from helpers import MSK, slot_start
 from staff_support import audit_trail, post, text, today
 
@@ -97,8 +97,8 @@ def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, l
     assert "Reminders queued: 0" in send_reminders(runner, (due + timedelta(days=2)).isoformat() + "T09:00")
     for person in (operator, head):
         soon, overdue = staff_mail(smtp_server, person.email)
-        assert soon["Subject"] == f"Срок ответа {due:%d.%m.%Y} — код {booking.code}"
-        assert overdue["Subject"] == f"Срок ответа истёк {due:%d.%m.%Y} — код {booking.code}"
+        assert soon["Subject"] == f"Срок ответа {due:%d.%m.%Y}, код {booking.code}"
+        assert overdue["Subject"] == f"Срок ответа истёк {due:%d.%m.%Y}, код {booking.code}"
         body = soon.get_body(preferencelist=("plain",)).get_content()
         assert f"https://priyom.example/staff/bookings/{booking.code}" in body and "Смирнова Анна" in body
         assert "Тема: горячая вода" in body

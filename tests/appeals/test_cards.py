@@ -5,12 +5,12 @@ import pytest
 import sqlalchemy as sa
 
 from booking import bookings as services
-from booking.bookings import retention
 from booking.appeals import cards, matters, reminders
 from booking.appeals.cards import AnswerInput, AppealError, AppealSettings, CardInput
 from booking.appeals.models import ReceptionCard, WrittenAnswer
-from booking.models import BookingStatus, OutboxMessage
+from booking.bookings import retention
 from booking.core.timeutil import now_utc
+from booking.models import BookingStatus, OutboxMessage
 from helpers import MSK, slot_start
 
 

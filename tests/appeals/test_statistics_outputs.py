@@ -8,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from booking import bookings as services
-from booking.models import Booking, BookingStatus
 from booking.core.timeutil import now_utc
+from booking.models import Booking, BookingStatus
 from helpers import MSK, slot_start
 from staff_support import text
 

@@ -11,9 +11,9 @@ import pytest
 from booking import accounts
 from booking import bookings as services
 from booking.appeals import cards
+from booking.core.timeutil import get_tz, local_to_utc, now_utc
 from booking.extensions import db
 from booking.models import BookingStatus
-from booking.core.timeutil import get_tz, local_to_utc, now_utc
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,8 @@ def visit(live_server):
         accounts.create_user("appeals-director@priyom.example", "director", PASSWORD, name="Директор")
         start = local_to_utc(_past_reception_day((0, 2, 4)), time(12, 40), MSK)
         details = services.CitizenDetails(topic="hot_water", message="Нет горячей воды", **live_server.citizen())
-        booking, token = services.create_booking(division, start, details, start - timedelta(hours=3))
+        policy = services.Policy.from_config(live_server.app.config)
+        booking, token = services.create_booking(division, start, details, start - timedelta(hours=3), policy)
         actor = services.Actor(kind="head", user=head)
         services.mark_booking(booking, BookingStatus.ATTENDED, now_utc(), actor, MSK)
         cards.save_card(booking, cards.CardInput(raised="Нет горячей воды", topic="hot_water",
