@@ -38,7 +38,9 @@ def register_report_command(app):
         try:
             figures = report(first_day.date(), last_day.date(), division, now_utc(),
                              AppealSettings.from_config(current_app.config))
-        except PeriodError:
+        except PeriodError as exc:
+            if str(exc) == "out_of_range":
+                raise click.BadParameter("use dates from 2000 to 2099", param_hint="--from/--to") from None
             raise click.BadParameter("the period must not end before it starts nor last over two years",
                                      param_hint="--to") from None
         with force_locale(lang):

@@ -33,8 +33,11 @@ def _period_and_division():
     if not fields:
         try:
             stats.check_period(days["from"], days["to"])
-        except stats.PeriodError:
-            fields["to"] = _("The period must not end before it starts nor last more than two years.")
+        except stats.PeriodError as exc:
+            if str(exc) == "out_of_range":
+                fields["from"] = fields["to"] = _("Dates from 2000 to 2099 only.")
+            else:
+                fields["to"] = _("The period must not end before it starts nor last more than two years.")
     if fields:
         raise ApiError(400, "invalid_request", _("Please correct the fields named."), fields)
     return days["from"], days["to"], division

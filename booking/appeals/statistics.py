@@ -54,10 +54,16 @@ class Report:
 
 
 class PeriodError(ValueError):
-    """The period is empty, reversed or too long."""
+    """The period is empty, reversed, too long, or outside the years the service can have records of."""
+
+
+# Far enough either side of any booking; beyond them the time-zone arithmetic would overflow.
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def check_period(first_day, last_day):
+    if not (EARLIEST <= first_day <= LATEST and EARLIEST <= last_day <= LATEST):
+        raise PeriodError("out_of_range")
     if last_day < first_day:
         raise PeriodError("reversed")
     if (last_day - first_day).days > MAX_DAYS:

@@ -87,6 +87,9 @@ def test_the_api_answers_the_report_as_json(client, make_api_key, quarter, past_
     assert bad.status_code == 400 and set(bad.json["fields"]) == {"from", "to", "division"}
     reversed_period = client.get("/api/v1/statistics?from=2026-12-31&to=2026-10-01", headers=headers)
     assert reversed_period.status_code == 400 and "to" in reversed_period.json["fields"]
+    for far in ("from=0001-01-01&to=0001-01-02", "from=9999-12-30&to=9999-12-31"):
+        refused = client.get(f"/api/v1/statistics?{far}", headers=headers)
+        assert refused.status_code == 400 and set(refused.json["fields"]) == {"from", "to"}
 
 
 def test_periods_month_quarter_and_a_bad_one(client, login_as, make_user, quarter):
