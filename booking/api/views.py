@@ -135,7 +135,7 @@ def _parse_booking_payload(data):
     checks = {
         "name": validation.normalise_name,
         "email": validation.normalise_email,
-        "phone": lambda v: validation.normalise_phone(v, "RU"),
+        "phone": lambda v: validation.normalise_phone(v, current_app.config["PHONE_DEFAULT_REGION"]),
         "topic": validation.normalise_topic,
         "account": validation.normalise_account,
     }

@@ -1,4 +1,5 @@
 """Flask-WTF forms: the shape and validation of what people type, nothing more."""
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -36,12 +37,17 @@ BAD_TIME = dict(invalid_value_message=_l("Enter a time like 10:00."))
 BAD_NUMBER = dict(invalid_value_message=_l("Enter a number."))
 
 
+def _phone_in_region(value):
+    """A phone number in E.164, numbers without a country code read in ``PHONE_DEFAULT_REGION``."""
+    return validation.normalise_phone(value, current_app.config["PHONE_DEFAULT_REGION"])
+
+
 class CitizenForm(FlaskForm):
     """A citizen's details, shared by the public form and the operator's phone booking."""
 
     full_name = StringField(_l("Full name"), validators=[Normalised(validation.normalise_name)],
                             render_kw={"autocomplete": "name", "maxlength": validation.NAME_MAX})
-    phone = StringField(_l("Phone"), validators=[Normalised(validation.normalise_phone)],
+    phone = StringField(_l("Phone"), validators=[Normalised(_phone_in_region)],
                         description=_l("For example +7 916 123-45-67"),
                         render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"})
     email = StringField(_l("E-mail"), validators=[Normalised(validation.normalise_email)],
@@ -109,7 +115,6 @@ class RequeueForm(FlaskForm):
 # --- Staff side ------------------------------------------------------------------------------------
 
 SLUG_RE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-STAFF_EMAIL_RE = r"^[^@\s]+@[^@\s]+$"
 
 
 class LoginForm(FlaskForm):
@@ -232,7 +237,7 @@ class ClosureForm(FlaskForm):
 class UserForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[
         DataRequired(message=_l("Enter an e-mail address.")), Length(max=254, message=TOO_LONG),
-        Regexp(STAFF_EMAIL_RE, message=_l("Enter an e-mail address like name@example.ru."))],
+        Normalised(validation.normalise_email)],
         render_kw={"type": "email"})
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200, message=TOO_LONG)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in tuple(Role)])
