@@ -61,7 +61,7 @@ CASES = [
     ("POST", "/staff/bookings/{w.past.code}/mark", {"status": "attended"}, MARKERS),
     ("POST", "/staff/bookings/{w.past.code}/note", {"note": "Заметка"}, DIVISION_STAFF),
     ("GET", "/staff/bookings/{w.to_move.code}/move", None, BOOKERS),
-    ("POST", "/staff/bookings/{w.to_move.code}/move", {"start": "{start}"}, BOOKERS),
+    ("POST", "/staff/bookings/{w.to_move.code}/move", {"start": "{start}", "confirm": "1"}, BOOKERS),
     ("GET", "/staff/search?q=%2B79161234567", None, BOOKERS),
     ("GET", "/staff/book", None, BOOKERS),
     ("GET", "/staff/book/{a}", None, BOOKERS),
