@@ -14,7 +14,7 @@ from flask_login import current_user, login_user, logout_user
 
 from .. import accounts, bookings
 from ..accounts.auth import STAFF, require_division, roles_required
-from ..core.exports import csv_bytes
+from ..core.exports import csv_bytes, xlsx_bytes
 from ..core.scheduling import holiday_name
 from ..core.timeutil import local_today, now_utc, parse_iso_date
 from ..core.validation import format_phone, normalise_phone
@@ -31,6 +31,7 @@ bp = Blueprint("staff", __name__)
 
 BOOKERS = (Role.OPERATOR, Role.ADMIN)
 MARKERS = (Role.HEAD, Role.ADMIN)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def safe_next(target):
@@ -153,9 +154,8 @@ def _agenda_csv_cells(row):
             booking.code, booking.staff_note]
 
 
-@bp.get("/agenda/<day>.csv")
-@roles_required(*STAFF)
-def agenda_csv(day):
+def _agenda_table(day):
+    """``(division, day, header, rows)`` of the agenda asked for, as the exports write it."""
     policy = current_policy()
     day = _day_or_404(day, policy)
     division = _agenda_division(_agenda_divisions())
@@ -166,9 +166,27 @@ def agenda_csv(day):
               _("Customer account"), _("Address"), _("Code"), _("Staff note")]
     rows = [_agenda_csv_cells(row) for row in agenda.rows]
     rows += [_agenda_csv_cells(bookings.AgendaRow(b.start_utc, b.end_utc, booking=b)) for b in agenda.cancelled]
-    filename = f"agenda-{division.slug}-{day.isoformat()}.csv"
-    return Response(csv_bytes(header, rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return division, day, header, rows
+
+
+def _download(body, mimetype, filename):
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/agenda/<day>.csv")
+@roles_required(*STAFF)
+def agenda_csv(day):
+    division, day, header, rows = _agenda_table(day)
+    return _download(csv_bytes(header, rows), "text/csv", f"agenda-{division.slug}-{day.isoformat()}.csv")
+
+
+@bp.get("/agenda/<day>.xlsx")
+@roles_required(*STAFF)
+def agenda_xlsx(day):
+    """The agenda as an Excel workbook: every cell text, so phone numbers show as typed."""
+    division, day, header, rows = _agenda_table(day)
+    return _download(xlsx_bytes(header, rows, title=day.isoformat()), XLSX_TYPE,
+                     f"agenda-{division.slug}-{day.isoformat()}.xlsx")
 
 
 # --- A booking's staff page and the actions on it -------------------------------------------------

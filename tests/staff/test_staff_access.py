@@ -57,6 +57,7 @@ CASES = [
     ("GET", "/agenda", None, EVERY_STAFF),
     ("GET", "/agenda/{day}?division={a}", None, DIVISION_STAFF),
     ("GET", "/agenda/{day}.csv?division={a}", None, DIVISION_STAFF),
+    ("GET", "/agenda/{day}.xlsx?division={a}", None, DIVISION_STAFF),
     ("GET", "/staff/bookings/{w.upcoming.code}", None, DIVISION_STAFF),
     ("POST", "/staff/bookings/{w.past.code}/mark", {"status": "attended"}, MARKERS),
     ("POST", "/staff/bookings/{w.past.code}/note", {"note": "Заметка"}, DIVISION_STAFF),
