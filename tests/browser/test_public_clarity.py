@@ -67,5 +67,9 @@ def test_a_time_taken_meanwhile_is_not_offered_again(new_page, live_server, shoo
     shoot(page, f"book-taken-{lang}-{size}")
     serious = [v["id"] for v in axe(page) if v["impact"] in ("serious", "critical")]
     assert not serious, serious
+    page.locator("#full_name").press("Enter")  # Enter in a field books none of the alternatives
+    page.wait_for_timeout(300)
+    expect(page.locator(".confirmation")).to_have_count(0)
+    expect(page.locator("#problem h2")).to_have_text(TAKEN[lang])
     page.locator("button[name=alt_start]").first.click()
     expect(page.locator(".confirmation")).to_be_visible()
