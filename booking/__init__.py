@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 
 from .config import Config, settle_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .extensions import mail as mail_extension
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIGRATIONS = os.path.join(ROOT, "migrations")
@@ -60,7 +59,6 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"])
-    mail_extension.init_app(app)
     csrf.init_app(app)
     # Batch mode lets the same migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
@@ -87,15 +85,25 @@ def register_extensions(app):
 def register_blueprints(app):
     from . import errors, health
     from .api import views as api
-    from .web import admin, feeds, outbox, public, staff
+    from .web import admin, bursts, demo, feeds, outbox, public, staff
+    from .web import api_keys as api_key_pages
 
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(demo.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(api_key_pages.bp, url_prefix="/admin/api-keys")
+    app.register_blueprint(bursts.bp, url_prefix="/admin/bursts")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    from .web import sms as sms_views
+    sms_views.init_app(app)
+    from .web import my_booking
+    app.register_blueprint(my_booking.bp)
+    from .web import districts
+    app.register_blueprint(districts.bp)
     csrf.exempt(api.bp)
     errors.init_app(app)
 

@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from . import accounts, bookings
-from .bookings import retention
+from .bookings import districts, retention
 from .core.timeutil import get_tz, now_utc, parse_iso_datetime
 from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
@@ -76,6 +76,15 @@ DEMO_DIVISIONS = [
 ]
 
 
+# Districts of Moscow served by the territorial demo divisions (the others are found by topic).
+DEMO_DISTRICTS = {
+    "severny-filial": ["Аэропорт", "Бескудниковский", "Войковский", "Восточное Дегунино", "Головинский",
+                       "Дмитровский", "Западное Дегунино", "Коптево", "Тимирязевский", "Ховрино"],
+    "yuzhny-filial": ["Бирюлёво Восточное", "Бирюлёво Западное", "Братеево", "Даниловский", "Донской",
+                      "Зябликово", "Нагорный", "Царицыно", "Чертаново Северное", "Чертаново Южное"],
+}
+
+
 def _clock(value):
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
@@ -92,6 +101,8 @@ def seed_demo_divisions():
             division.rules.append(ReceptionRule(weekday=weekday, start_time=_clock(start), end_time=_clock(end),
                                                 slot_minutes=20, places=spec.get("places", 1)))
         db.session.add(division)
+        db.session.flush()
+        districts.set_districts(division, DEMO_DISTRICTS.get(spec["slug"], []))
         added += 1
     return added
 
@@ -209,6 +220,7 @@ def init_app(app):
         click.echo(f"Password of {user.email} set.")
 
     register_mail_commands(app)
+    register_api_key_commands(app)
 
 
 def _instant(value):
@@ -273,3 +285,52 @@ def register_mail_commands(app):
         click.echo(f"Mail worker: a round every {interval:g} s; SIGTERM or Ctrl-C stops it.")
         run_mail_worker(interval, stop)
         click.echo("Mail worker stopped.")
+
+
+def register_api_key_commands(app):
+    """``flask api-key create|list|revoke``: the keys of the programs that book through the API."""
+    from .accounts import api_clients as api_keys
+
+    @app.cli.group("api-key")
+    def api_key():
+        """Create, list and revoke API keys."""
+
+    @api_key.command("create")
+    @click.option("--name", required=True, help="Who uses the key, e.g. «Горячая линия».")
+    @click.option("--permission", "permissions", multiple=True, type=click.Choice(api_keys.PERMISSIONS),
+                  default=("bookings",), show_default=True, help="What the key allows (repeat for several).")
+    def create(name, permissions):
+        """Create a key; it is printed once, alone on the last line."""
+        try:
+            client, key = api_keys.create_client(name, now_utc(), permissions)
+        except api_keys.ApiKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"API client #{client.id} «{client.name}» ({client.permissions}). "
+                   "The key is shown only now; keep it secret:")
+        click.echo(key)
+
+    @api_key.command("list")
+    def list_keys():
+        """Every client: id, name, permissions, created, last used, revoked."""
+        for client in api_keys.all_clients():
+            state = f"revoked {_stamp(client.revoked_at)}" if client.revoked_at else "active"
+            click.echo(f"#{client.id}\t{client.name}\t{client.key_prefix}…\t{client.permissions}\t"
+                       f"created {_stamp(client.created_at)}\tlast used {_stamp(client.last_used_at)}\t{state}")
+
+    @api_key.command("revoke")
+    @click.argument("client_id", type=int)
+    def revoke(client_id):
+        """Stop a client's key at once."""
+        client = api_keys.get_client(client_id)
+        if client is None:
+            raise click.ClickException(f"No API client #{client_id}.")
+        api_keys.revoke(client, now_utc())
+        db.session.commit()
+        click.echo(f"The key of «{client.name}» (#{client.id}) is revoked.")
+
+
+def _stamp(value):
+    if value is None:
+        return "never"
+    return value.astimezone(get_tz(current_app.config["BOOKING_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")

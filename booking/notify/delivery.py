@@ -14,6 +14,7 @@ import ssl
 from dataclasses import dataclass, fields
 from datetime import timedelta
 
+import flask_mail
 import sqlalchemy as sa
 from flask import current_app
 
@@ -47,25 +48,41 @@ class Claimed:
 
 
 
+class _Connection(flask_mail.Connection):
+    """Flask-Mail's connection to the ``MAIL_*`` server, with what Flask-Mail 0.10 leaves out.
+
+    Flask-Mail reads the settings (server, port, TLS or SSL, login) and logs in;
+    this adds a timeout on every SMTP operation (a server that stops answering
+    must not hold a worker for ever) and checks the server's certificate, which
+    smtplib does not do unless handed a context that does. The context is made
+    only for TLS: loading the system's CA certificates takes tens of milliseconds.
+    """
+
+    def __init__(self, config):
+        super().__init__(flask_mail.Mail().init_mail(config))
+        self.timeout = config.get("MAIL_TIMEOUT", 30)
+
+    def configure_host(self):
+        state = self.mail
+        if state.use_ssl:
+            smtp = smtplib.SMTP_SSL(state.server, state.port or 465, timeout=self.timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(state.server, state.port or 25, timeout=self.timeout)
+        try:
+            if state.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if state.username and state.password:
+                smtp.login(state.username, state.password)
+        except BaseException:
+            _close_quietly(smtp)
+            raise
+        return smtp
+
+
 def open_smtp(config=None):
     """An SMTP connection as configured by ``MAIL_*``, with a timeout on every operation."""
-    config = config or current_app.config
-    host, port, timeout = config["MAIL_SERVER"], config.get("MAIL_PORT") or 25, config.get("MAIL_TIMEOUT", 30)
-    # smtplib checks no certificate unless handed a context that does. Made only for TLS:
-    # loading the system's CA certificates takes tens of milliseconds, on every connection.
-    if config.get("MAIL_USE_SSL"):
-        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
-    else:
-        smtp = smtplib.SMTP(host, port, timeout=timeout)
-    try:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-    except BaseException:
-        _close_quietly(smtp)
-        raise
-    return smtp
+    return _Connection(config or current_app.config).configure_host()
 
 
 def _close_quietly(smtp):
@@ -153,13 +170,14 @@ def _claimed_column(outbox, name):
     return column
 
 
-def _claim(now, batch_size, worker, clock_now):
-    """Mark up to ``batch_size`` due rows as being sent by ``worker`` (an id); returns them."""
+def _claim(now, batch_size, worker, clock_now, channel="email"):
+    """Mark up to ``batch_size`` due rows of ``channel`` as being sent by ``worker`` (an id); returns them."""
     outbox = OutboxMessage.__table__
     with write_intent():
         ids = db.session.scalars(
             sa.select(outbox.c.id)
-            .where(outbox.c.status == Status.PENDING, outbox.c.next_attempt_at <= now)
+            .where(outbox.c.status == Status.PENDING, outbox.c.next_attempt_at <= now,
+                   outbox.c.channel == channel)
             .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(batch_size)
             .with_for_update(skip_locked=True)).all()
         rows = []
@@ -269,7 +287,8 @@ def deliver_due(now, batch_size=None, clock=now_utc, stop=None):
     reason = not_sending_reason(config)
     if reason:
         waiting = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
-                                    .where(OutboxMessage.status == Status.PENDING))
+                                    .where(OutboxMessage.status == Status.PENDING,
+                                           OutboxMessage.channel == "email"))
         db.session.commit()
         if waiting:
             log.warning("%s: %d message(s) stay in the outbox", reason, waiting)
@@ -362,12 +381,15 @@ def _send_batch(smtp, messages, states, sender, worker, now, clock, stop, report
 
 
 def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc, stop=None):
-    """Deliver batch after batch until nothing is due (or the server fails, or ``stop`` is set)."""
+    """Deliver batch after batch until nothing is due (or the server fails, or ``stop`` is set), then the SMS."""
+    from . import sms
     total = DeliveryReport()
     for _ in range(max_batches):
         report = deliver_due(now, batch_size, clock, stop)
         total.add(report)
         if report.claimed == 0 or report.outages or (stop is not None and stop.is_set()):
             break
+    if stop is None or not stop.is_set():
+        total.add(sms.deliver_all_due(now, batch_size, max_batches, clock))
     return total
 

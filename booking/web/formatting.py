@@ -77,7 +77,7 @@ def init_app(app):
         long_datetime=long_datetime, long_date=long_date, day_heading=day_heading, clock=clock,
         phone=format_phone, iso_local=iso_local, topic_label=topic_label, status_label=status_label,
         role_label=role_label, actor_label=actor_label, audit_action=audit_action, audit_detail=audit_detail,
-        booking_origin=booking_origin, message_kind=message_kind,
+        booking_origin=booking_origin, message_kind=message_kind, via_client=via_client,
         division_name=division_name, reception_hours=reception_hours, day_month=day_month,
         weekday_name=weekday_name, long_date_short=long_date_short,
     )
@@ -165,6 +165,8 @@ def audit_action(action):
 def audit_detail(entry):
     """An audit entry's detail for people: the channel of a booking, the old and new time of a move."""
     if entry.action == "created":
+        if entry.detail == "api" and entry.booking is not None and entry.booking.api_client is not None:
+            return via_client(entry.booking.api_client)
         return CHANNEL_LABELS.get(entry.detail, entry.detail)
     if entry.action == "rescheduled" and " -> " in entry.detail:
         try:
@@ -184,5 +186,12 @@ def booking_origin(booking):
             return _l("Booked by phone by operator %(name)s", name=name)
         return _l("Booked by phone by %(name)s", name=name)
     if booking.channel == "api":
+        if booking.api_client is not None:
+            return via_client(booking.api_client)
         return _l("Booked through the API")
     return _l("Booked online by the citizen")
+
+
+def via_client(client):
+    """How a booking made with an API key is named, e.g. «Через «Горячая линия»»."""
+    return _l("Via “%(name)s”", name=client.name)

@@ -138,7 +138,8 @@ def test_a_time_that_stopped_being_bookable_says_why_on_the_form(client, make_di
     assert "This time is too soon: appointments are made at least 240 hours ahead." in response.text
 
 
-def test_the_api_says_why_a_time_cannot_be_booked(client, make_division):
+def test_the_api_says_why_a_time_cannot_be_booked(client, make_division, api_key):
+    client.environ_base["HTTP_X_API_KEY"] = api_key
     make_division(slug="severny")
     body = {"division": "severny", "name": "Петров Пётр", "email": "petrov@example.ru", "phone": "+7 916 123-45-67",
             "topic": "heating", "consent": True}
