@@ -93,6 +93,7 @@ class CancelForm(FlaskForm):
 class MoveForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
     start = HiddenField()
+    confirm = HiddenField()  # "1" on the second POST, after the old and the new time were shown
 
 
 class LinkRequestForm(FlaskForm):
@@ -134,6 +135,16 @@ class PhoneBookingForm(BookingForm):
                         description=_l("If the caller has one: the confirmation and the reminder are sent "
                                        "there. Without it, nothing is mailed: tell the caller the code."),
                         render_kw={"type": "email", "inputmode": "email"})
+    # The operator reads the form to the caller: it speaks of the caller, not to them.
+    account = StringField(_l("Customer account number"),
+                          validators=[Optional(), Normalised(validation.normalise_account)],
+                          description=_l("It is on the caller's bill. Leave it empty if they do not have one."),
+                          render_kw={"inputmode": "numeric"})
+    message = TextAreaField(_l("The caller's question"),
+                            validators=[Length(max=validation.MESSAGE_MAX,
+                                               message=_l("Please keep it under %(max)d characters."))],
+                            description=_l("Briefly: what happened and since when."),
+                            render_kw={"rows": 4, "maxlength": validation.MESSAGE_MAX})
     consent = BooleanField(_l("The caller agrees to the processing of their personal data for this appointment"),
                            validators=[DataRequired(message=_l("Ask the caller for consent first."))])
     submit = SubmitField(_l("Book for the caller"))
@@ -161,6 +172,7 @@ class StaffCancelForm(FlaskForm):
 
 class StaffMoveForm(FlaskForm):
     start = HiddenField(validators=[DataRequired()])
+    confirm = HiddenField()  # "1" on the second POST, after the old and the new time were shown
 
 
 class DivisionForm(FlaskForm):
