@@ -10,10 +10,10 @@ from flask import current_app
 from flask_babel import force_locale
 
 from . import accounts, bookings
-from .bookings import districts, retention
-from .core.timeutil import get_tz, now_utc, parse_iso_datetime
 from .appeals import reminders as answer_reminders
 from .appeals.cards import AppealSettings
+from .bookings import districts, retention
+from .core.timeutil import get_tz, now_utc, parse_iso_datetime
 from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
 from .feeds import service as feed_service
