@@ -1,7 +1,6 @@
 """The citizen's pages: divisions, free slots, booking form, and the private manage page."""
 import logging
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -12,8 +11,9 @@ from .extensions import db
 from .forms import BookingForm, CancelForm, MoveForm
 from .models import Topic
 from .scheduling import booking_window, holiday_name
-from .security import limit_booking
+from .security import limit_booking, mark_private
 from .timeutil import local_today, now_utc, parse_iso_date, parse_iso_datetime, week_start
+from .web.redirects import local_path
 
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
@@ -26,13 +26,11 @@ def index():
 
 @bp.get("/lang/<lang>")
 def set_language(lang):
+    # ``next`` may be a manage link with its token: never cached, never sent on as a Referer.
+    mark_private()
     if lang in ("ru", "en"):
         session["lang"] = lang
-    target = request.args.get("next", "")
-    # Only paths on this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        target = url_for("public.index")
-    return redirect(target)
+    return redirect(local_path(request.args.get("next", ""), url_for("public.index")))
 
 
 def _division_or_404(slug):

@@ -6,7 +6,6 @@ heads see their own divisions only. The work itself is done by
 """
 from dataclasses import replace
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -25,6 +24,7 @@ from .scheduling import holiday_name
 from .security import limit_login
 from .timeutil import local_today, now_utc, parse_iso_date
 from .validation import format_phone, normalise_phone
+from .web.redirects import local_path
 
 bp = Blueprint("staff", __name__)
 
@@ -34,10 +34,7 @@ MARKERS = (Role.HEAD, Role.ADMIN)
 
 def safe_next(target):
     """``target`` when it is a path on this site, else None: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+    return local_path(target)
 
 
 def staff_actor(channel="web"):
