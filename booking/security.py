@@ -37,7 +37,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 _SECRET_PATTERNS = [
-    (re.compile(r"(\b[\w-]*token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
+    # Also percent-encoded (``token%3D…``, ``token%253D…``), as inside a ``next=`` parameter.
+    (re.compile(r"(\b[\w-]*token(?:=|%3D|%253D))[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(\bBearer\s+)[^\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     # A path segment that looks like a random secret (a feed URL, for instance).
     (re.compile(r"/(?=[A-Za-z_-]*\d)[A-Za-z0-9_-]{32,}"), "/[redacted]"),
