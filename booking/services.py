@@ -148,6 +148,8 @@ def active_divisions():
 
 
 def get_division(slug, include_inactive=False):
+    if not isinstance(slug, str) or "\x00" in slug:  # PostgreSQL cannot even compare a NUL
+        return None
     query = sa.select(Division).where(Division.slug == slug)
     if not include_inactive:
         query = query.where(Division.active)
@@ -445,6 +447,10 @@ def create_booking(division, start_dt, details, now, actor=None, policy=None, co
     policy = policy or current_policy()
     actor = actor or Actor()
     slot = _bookable_slot(division, start_dt, now, policy)
+    # A full slot is refused before the person's own bookings are looked at: otherwise the
+    # answer would tell a stranger whether that e-mail or phone already has an appointment.
+    if len(_taken_places(division.id, slot.start_dt)) >= slot.capacity:
+        raise SlotTaken(alternatives=_alternatives(division, start_dt, now, policy, exclude=start_dt))
     _check_person_limit(division, details, now, policy)
 
     token = new_token()
