@@ -35,11 +35,10 @@ from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import force_locale, format_date
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,6 +47,7 @@ from . import ical
 from .database import outcome_connection, write_intent
 from .extensions import db
 from .formatting import clock, long_date
+from .links import absolute_url
 from .models import AuditEntry, Booking, BookingStatus, OutboxMessage
 from .timeutil import get_tz, now_utc
 
@@ -162,33 +162,7 @@ def sender_address(config=None):
     return header_text(name), addr
 
 
-_warned = set()
-
-
-def _warn_once(message, *args):
-    if message not in _warned:
-        _warned.add(message)
-        log.warning(message, *args)
-
-
 # -- links -------------------------------------------------------------------
-
-def public_url(endpoint, **values):
-    """An absolute URL of the public site, also outside a request.
-
-    ``PUBLIC_BASE_URL`` wins, so that links in e-mails never follow a Host header.
-    """
-    base = current_app.config.get("PUBLIC_BASE_URL") or ""
-    if not base:
-        if has_request_context():
-            base = request.host_url
-        else:
-            base = "http://localhost:5000/"
-            _warn_once("PUBLIC_BASE_URL is not set: links in e-mails point to %s", base)
-    parts = urlsplit(base)
-    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
-    return adapter.build(endpoint, values, force_external=True)
-
 
 def _renewal_serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RENEWAL_SALT)
@@ -215,11 +189,11 @@ def renewal_is_valid(booking, signature):
 
 
 def manage_url(booking, token):
-    return public_url("public.manage", code=booking.code, token=token)
+    return absolute_url("public.manage", code=booking.code, token=token)
 
 
 def link_request_url(booking):
-    return public_url("mail.request_link", code=booking.code)
+    return absolute_url("mail.request_link", code=booking.code)
 
 
 # -- rendering -----------------------------------------------------------------
@@ -255,7 +229,7 @@ def render_message(kind, booking, now, **extra):
             "when_time": f"{clock(booking.start_utc)}–{clock(booking.end_utc)}",
             "location": ical.division_location(division),
             "link_request_url": link_request_url(booking),
-            "division_url": public_url("public.division", slug=division.slug),
+            "division_url": absolute_url("public.division", slug=division.slug),
             "hotline": config["HOTLINE_PHONE"],
             **extra,
         }
@@ -345,7 +319,7 @@ def queue_cancellation_notice(booking, now, reason=""):
 def queue_manage_link(booking, now):
     """A message with a renewal link, at most once per booking and period."""
     period = int(now.timestamp() // RENEWAL_REQUEST_PERIOD.total_seconds())
-    url = public_url("mail.renew_link", code=booking.code, signature=renewal_signature(booking))
+    url = absolute_url("mail.renew_link", code=booking.code, signature=renewal_signature(booking))
     return queue(Kind.MANAGE_LINK, booking, now, f"manage_link:{booking.id}:{period}", renewal_url=url,
                  renewal_days=RENEWAL_MAX_AGE.days)
 

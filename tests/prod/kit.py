@@ -54,6 +54,7 @@ def scratch_database(directory):
 def build_app(url, **config):
     """An application on ``url`` (not created tables: see :func:`create_schema`)."""
     settings = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
+                "PUBLIC_BASE_URL": "http://localhost",
                 "WTF_CSRF_ENABLED": True, "MAIL_SUPPRESS_SEND": True, "RATELIMIT_ENABLED": False}
     settings.update(config)
     return create_app(settings)
@@ -105,6 +106,7 @@ class Gunicorn:
         env.update({
             "DATABASE_URL": self.database_url,
             "SECRET_KEY": secrets.token_hex(32),
+            "PUBLIC_BASE_URL": "http://127.0.0.1",
             "FLASK_RATELIMIT_ENABLED": "false",
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
         })

@@ -158,12 +158,15 @@ def test_proxy_headers_count_only_when_configured(app_config, make_division, mak
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "priyom.example.ru",
                  "X-Forwarded-For": "203.0.113.9"}
 
-    plain = create_app(app_config).test_client().get(url, headers=forwarded).get_data(as_text=True)
-    assert 'http://localhost/bookings/' in plain
+    plain = create_app(app_config).test_client().get(url, headers=forwarded)
+    assert plain.status_code == 200 and 'http://localhost/bookings/' in plain.text
 
-    proxied_app = create_app({**app_config, "PROXY_FIX_X_FOR": 1, "PROXY_FIX_X_PROTO": 1, "PROXY_FIX_X_HOST": 1})
-    proxied = proxied_app.test_client().get(url, headers=forwarded).get_data(as_text=True)
-    assert 'https://priyom.example.ru/bookings/' in proxied
+    proxy_fix = {"PROXY_FIX_X_FOR": 1, "PROXY_FIX_X_PROTO": 1, "PROXY_FIX_X_HOST": 1}
+    # The forwarded host now counts, and it is not this deployment's address.
+    assert create_app({**app_config, **proxy_fix}).test_client().get(url, headers=forwarded).status_code == 400
+    proxied_app = create_app({**app_config, **proxy_fix, "PUBLIC_BASE_URL": "https://priyom.example.ru"})
+    proxied = proxied_app.test_client().get(url, headers=forwarded)
+    assert proxied.status_code == 200 and 'https://priyom.example.ru/bookings/' in proxied.text
 
 
 # --- the secret key ---------------------------------------------------------------------------
