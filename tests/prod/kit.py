@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import uuid
 from datetime import time as clock
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from booking import create_app
@@ -197,3 +199,22 @@ def api_payload(slug, start_dt, **fields):
                "email": "petrov@example.ru", "phone": "+79161234567", "topic": "heating", "consent": True}
     payload.update(fields)
     return payload
+
+
+def fresh_clone(directory):
+    """A ``git clone`` of the repository, with the working tree's edits and new files, and the venv linked."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    clone = Path(directory) / "priyom"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True)
+    listed = subprocess.run(["git", "ls-files", "--modified", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_symlink() or not source.exists():
+            (clone / name).unlink(missing_ok=True)  # deleted in the working tree, or a link such as .venv
+            continue
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, clone / name)
+    (clone / ".venv").symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
+    return clone
