@@ -14,9 +14,11 @@ from booking.auth import hash_password
 from booking.models import User
 from booking.security import redact
 from booking.web.redirects import local_path
-from conftest import STAFF_PASSWORD
 from helpers import MSK, first_free_day, slot_start
 from prod.kit import api_payload, booking_form, csrf_token
+
+
+STAFF_PASSWORD = "correct horse battery staple"  # what the log_in_as fixture sets
 
 
 @pytest.fixture(autouse=True)
