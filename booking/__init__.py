@@ -12,8 +12,6 @@ from flask_babel import lazy_gettext as _l
 
 from .config import Config, settle_demo_mode, settle_public_base_url, settle_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-# Under another name: ``booking.mail`` is the outbox module.
-from .extensions import mail as mail_extension
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIGRATIONS = os.path.join(ROOT, "migrations")
@@ -65,7 +63,6 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"])
-    mail_extension.init_app(app)
     csrf.init_app(app)
     # Batch mode lets the same migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
@@ -76,7 +73,7 @@ def register_extensions(app):
     login_manager.session_protection = "strong"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.localize_callback = str
-    from . import auth  # noqa: F401  (registers the user loader)
+    from .accounts import auth  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
 
@@ -91,15 +88,27 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import admin, api, errors, feeds, health, mail_views, public, staff
+    from . import errors, health
+    from .api import views as api
+    from .web import admin, bursts, demo, feeds, outbox, public, staff
+    from .web import api_keys as api_key_pages
 
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(mail_views.bp)
+    app.register_blueprint(outbox.bp)
+    app.register_blueprint(demo.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(api_key_pages.bp, url_prefix="/admin/api-keys")
+    app.register_blueprint(bursts.bp, url_prefix="/admin/bursts")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    from .web import sms as sms_views
+    sms_views.init_app(app)
+    from .web import my_booking
+    app.register_blueprint(my_booking.bp)
+    from .web import districts
+    app.register_blueprint(districts.bp)
     csrf.exempt(api.bp)
     errors.init_app(app)
 
@@ -111,7 +120,8 @@ def register_commands(app):
 
 
 def register_template_helpers(app):
-    from . import formatting, links
+    from . import links
+    from .web import formatting
 
     formatting.init_app(app)
     links.init_app(app)

@@ -3,12 +3,19 @@ import pytest
 import sqlalchemy as sa
 
 from booking.models import Booking
-from booking.validation import clean_text, normalise_name
+from booking.core.validation import clean_text, normalise_name
 from helpers import MSK, first_free_day, slot_start
 from prod.kit import api_payload, booking_form
 
 SPAM_NAME = "Иван. ВНИМАНИЕ: оплатите долг на https://pay.example/"
 NAME_RULE_RU = "ФИО может содержать только буквы, пробелы, дефисы, апострофы и точки."
+
+
+@pytest.fixture
+def client(client, api_key):
+    """Every request carries the hotline's API key: the API's refusals are the operations' own."""
+    client.environ_base["HTTP_X_API_KEY"] = api_key
+    return client
 
 
 @pytest.fixture

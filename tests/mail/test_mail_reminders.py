@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from booking import services
+from booking import bookings as booking_ops
 from booking.models import OutboxMessage
 from helpers import MSK, details, slot_start
 
@@ -14,7 +14,7 @@ THURSDAY = date(2026, 12, 10)
 
 
 def book(db, policy, division, start, now=MONDAY_MORNING, **overrides):
-    booking, _token = services.create_booking(division, start, details(**overrides), now, policy=policy)
+    booking, _token = booking_ops.create_booking(division, start, details(**overrides), now, policy=policy)
     db.session.commit()
     return booking
 
@@ -39,7 +39,7 @@ def test_each_reminder_is_sent_once_at_its_time(db, policy, make_division, runne
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-08T15:00:00+03:00")
 
     [reminder] = reminders(smtp_server)
-    assert reminder["Subject"] == f"Напоминание: приём 9 декабря 10:20 — код {booking.code}"
+    assert reminder["Subject"] == f"Напоминание: приём 9 декабря в 10:20, код {booking.code}"
     text = reminder.get_body(preferencelist=("plain",)).get_content()
     assert "среда, 9 декабря 2026, 10:20–10:40" in text and booking.code in text and "паспорт" in text
     assert f"https://priyom.example/bookings/{booking.code}/link" in text
@@ -60,7 +60,7 @@ def test_no_reminder_for_a_booking_made_after_its_reminder_time(db, policy, make
 
 def test_no_reminder_for_a_cancelled_booking(db, policy, make_division, runner, smtp_server):
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"))
-    services.cancel_booking(booking, MONDAY_MORNING + timedelta(hours=1))
+    booking_ops.cancel_booking(booking, MONDAY_MORNING + timedelta(hours=1))
     db.session.commit()
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-08T10:21:00+03:00")
     assert reminders(smtp_server) == []
@@ -74,20 +74,20 @@ def test_no_reminder_once_the_visit_has_begun(db, policy, make_division, runner,
 def test_a_moved_booking_is_reminded_of_its_new_time(db, policy, make_division, runner, smtp_server):
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"))
     send_reminders(runner, "2026-12-08T10:21:00+03:00")
-    services.reschedule_booking(db.session.get(type(booking), booking.id), slot_start(THURSDAY, "11:00"),
+    booking_ops.reschedule_booking(db.session.get(type(booking), booking.id), slot_start(THURSDAY, "11:00"),
                                 datetime(2026, 12, 8, 11, 0, tzinfo=MSK), policy=policy)
     db.session.commit()
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-09T10:21:00+03:00")
     assert "Reminders queued: 1" in send_reminders(runner, "2026-12-09T11:01:00+03:00")
     subjects = [m["Subject"] for m in reminders(smtp_server)]
-    assert subjects == [f"Напоминание: приём 9 декабря 10:20 — код {booking.code}",
-                        f"Напоминание: приём 10 декабря 11:00 — код {booking.code}"]
+    assert subjects == [f"Напоминание: приём 9 декабря в 10:20, код {booking.code}",
+                        f"Напоминание: приём 10 декабря в 11:00, код {booking.code}"]
 
 
 def test_a_booking_moved_after_the_new_reminder_time_gets_none(db, policy, make_division, runner, smtp_server):
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"))
     # Moved on Tuesday at noon to Wednesday 11:00, less than a day ahead: the move notice says it all.
-    services.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), datetime(2026, 12, 8, 12, 0, tzinfo=MSK),
+    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), datetime(2026, 12, 8, 12, 0, tzinfo=MSK),
                                 policy=policy)
     db.session.commit()
     for at in ("2026-12-08T12:05:00+03:00", "2026-12-09T10:50:00+03:00"):
@@ -122,7 +122,7 @@ def test_an_english_booking_is_reminded_in_english(db, policy, make_division, ru
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"), locale="en")
     send_reminders(runner, "2026-12-08T10:21:00+03:00")
     [reminder] = reminders(smtp_server)
-    assert reminder["Subject"] == f"Reminder: appointment on 9 December 10:20 — code {booking.code}"
+    assert reminder["Subject"] == f"Reminder: appointment on 9 December at 10:20 — code {booking.code}"
     assert "Wednesday, 9 December 2026" in reminder.get_body(preferencelist=("plain",)).get_content()
 
 
@@ -132,7 +132,7 @@ def test_a_bad_instant_is_refused(runner):
 
 
 def test_reminder_hours_accept_a_list_in_any_form():
-    from booking.mail import reminder_offsets
+    from booking.notify.common import reminder_offsets
 
     assert reminder_offsets("24,2") == reminder_offsets([2, 24]) == [timedelta(hours=2), timedelta(hours=24)]
     assert reminder_offsets(24) == reminder_offsets("24") == [timedelta(hours=24)]

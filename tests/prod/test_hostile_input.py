@@ -7,10 +7,8 @@ import logging
 from urllib.parse import quote
 
 import pytest
-from argon2 import PasswordHasher
 
-from booking import accounts, auth
-from booking.auth import hash_password
+from booking.accounts.auth import hash_password
 from booking.models import User
 from booking.security import redact
 from booking.web.redirects import local_path
@@ -21,10 +19,11 @@ from prod.kit import api_payload, booking_form, csrf_token
 STAFF_PASSWORD = "correct horse battery staple"  # what the log_in_as fixture sets
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(accounts._dummy, "password_hash", "")
+@pytest.fixture
+def client(client, api_key):
+    """Every request carries the hotline's API key, so the API's answers come from the operations themselves."""
+    client.environ_base["HTTP_X_API_KEY"] = api_key
+    return client
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from booking.models import User
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from staff_support import PASSWORD, csrf_token, log_in, post, text
 
 GENERIC_FAILURE = "The e-mail or the password is not right."

@@ -1,0 +1,78 @@
+"""Staff identity: password hashing, the Flask-Login user loader and access checks.
+
+Who may see what is decided here, once: a head sees only the divisions they
+belong to; operators and administrators see every division.
+"""
+from functools import wraps
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import abort
+from flask_login import current_user, login_required
+
+from ..extensions import db, login_manager
+from ..models import Role, User
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password):
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def check_password(user, password):
+    """Whether ``password`` is the user's; rehashes in place when parameters changed."""
+    if not user.password_hash:
+        return False
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return True
+
+
+@login_manager.user_loader
+def _load_user(user_id):
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+def can_access_division(user, division):
+    """Whether ``user`` may see the visitors of ``division``."""
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    if user.role in (Role.ADMIN, Role.OPERATOR):
+        return True
+    return any(d.id == division.id for d in user.divisions)
+
+
+def require_division(division):
+    """Abort with 403 unless the current user may see ``division``."""
+    if not can_access_division(current_user, division):
+        abort(403)
+
+
+def roles_required(*roles):
+    """View decorator: logged in (else redirect to login) and holding one of ``roles`` (else 403)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            # login_required lets OPTIONS through unauthenticated; nobody without the role passes here.
+            if not current_user.is_authenticated or current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+STAFF = (Role.HEAD, Role.OPERATOR, Role.ADMIN)
