@@ -81,10 +81,11 @@ def demo_clone(tmp_path_factory):
 
 
 def test_every_command_of_the_readme_works_as_written_after_make_run(demo_clone):
-    commands = readme_commands({"Two commands", "Commands",
+    commands = readme_commands({"Two commands", "The first ten minutes", "Commands",
                                 "Staff: heads of divisions, hotline operators, administrators"})
-    # The first account of "Two commands", the Commands section, then the staff section's examples.
-    assert len(commands) >= 16 and commands[0][3] == "create-user"
+    # The administrator of "The first ten minutes", the Commands section, then the staff section's examples.
+    assert len(commands) >= 19 and commands[0][3] == "create-user"
+    assert ["api-key", "create"] in [words[3:5] for words in commands]
     for words in commands:
         words = [".venv/bin/flask", *words[1:]] if words[0] == "flask" else words
         shown = shlex.join(words)
@@ -95,6 +96,9 @@ def test_every_command_of_the_readme_works_as_written_after_make_run(demo_clone)
         result = run(demo_clone, words, stdin=f"{PASSWORD}\n{PASSWORD}\n" if asks_for_a_password(words) else "")
         assert result.returncode == 0, f"{shown}:\n{result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr, f"{shown}:\n{result.stderr}"
+        if words[3:5] == ["api-key", "create"]:
+            # The new key alone on the last line, ready to copy.
+            assert re.fullmatch(r"pk_[A-Za-z0-9_-]{20,}", result.stdout.strip().splitlines()[-1]), result.stdout
         if words[3] == "feed-url":
             # Links of a demonstration point to the port it serves on, not to a default.
             assert result.stdout.startswith(f"http://127.0.0.1:{PORT}/feeds/agenda/"), result.stdout
