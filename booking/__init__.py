@@ -2,14 +2,15 @@
 
 ``create_app`` wires configuration, extensions, blueprints, commands and
 template helpers, in that order. It refuses to build a production
-application without a real ``SECRET_KEY`` (see ``config.settle_secret_key``).
+application without a real ``SECRET_KEY`` or a ``PUBLIC_BASE_URL`` (see
+``config.settle_secret_key`` and ``config.settle_public_base_url``).
 """
 import os
 
 from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 
-from .config import Config, settle_secret_key
+from .config import Config, settle_demo_mode, settle_public_base_url, settle_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,7 +33,9 @@ def create_app(test_config=None):
     app.config.from_prefixed_env()
     if test_config is not None:
         app.config.from_mapping(test_config)
+    settle_demo_mode(app.config, app.instance_path)
     settle_secret_key(app.config, app.instance_path, app.debug)
+    settle_public_base_url(app.config, app.debug)
 
     app.json.ensure_ascii = False
     register_extensions(app)
@@ -53,6 +56,7 @@ def select_locale():
 def register_extensions(app):
     from . import security
     from .database import configure_engine, engine_options, set_write_intent
+    from .web import guards
 
     security.init_app(app)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
@@ -63,6 +67,7 @@ def register_extensions(app):
     # Batch mode lets the same migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     limiter.init_app(app)
+    guards.init_app(app)  # after the limiter: refused requests still count against the limits
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     login_manager.session_protection = "strong"
@@ -115,6 +120,8 @@ def register_commands(app):
 
 
 def register_template_helpers(app):
+    from . import links
     from .web import formatting
 
     formatting.init_app(app)
+    links.init_app(app)

@@ -65,7 +65,8 @@ def roles_required(*roles):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
+            # login_required lets OPTIONS through unauthenticated; nobody without the role passes here.
+            if not current_user.is_authenticated or current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 

@@ -104,6 +104,10 @@ def create_booking(division, start_dt, details, now, policy, actor=None, consent
     """
     actor = actor or Actor()
     slot = bookable_slot(division, start_dt, now, policy)
+    # A full slot is refused before the person's own bookings are looked at: otherwise the
+    # answer would tell a stranger whether that e-mail or phone already has an appointment.
+    if len(_taken_places(division.id, slot.start_dt)) >= slot.capacity:
+        raise SlotTaken(alternatives=alternatives(division, start_dt, now, policy, exclude=start_dt))
     _check_person_limit(division, details, now, policy)
 
     token = new_token()

@@ -6,7 +6,6 @@ heads see their own divisions only. The work itself is done by
 """
 from dataclasses import replace
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -27,20 +26,13 @@ from .forms import LoginForm, MarkForm, NoteForm, PhoneBookingForm, StaffCancelF
 from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, move_refusal,
                       parse_start, staff_actor, week_of_slots)
 from .reasons import unbookable_message
+from .redirects import local_path
 
 bp = Blueprint("staff", __name__)
 
 BOOKERS = (Role.OPERATOR, Role.ADMIN)
 MARKERS = (Role.HEAD, Role.ADMIN)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def safe_next(target):
-    """``target`` when it is a path on this site, else None: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 # --- Logging in and out ---------------------------------------------------------------------------
@@ -51,7 +43,7 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    target = safe_next(form.next.data) or url_for("staff.home")
+    target = local_path(form.next.data) or url_for("staff.home")
     if current_user.is_authenticated:
         return redirect(target)
     failed = False
@@ -201,7 +193,7 @@ def _booking_or_404(code):
 
 
 def _back_to(booking, form):
-    target = safe_next(form.next.data) or url_for("staff.booking", code=booking.code)
+    target = local_path(form.next.data) or url_for("staff.booking", code=booking.code)
     return redirect(target, code=303)
 
 
