@@ -69,6 +69,9 @@ def register_extensions(app):
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     login_manager.session_protection = "strong"
+    from .staff_sessions import session_identifier
+    # Flask-Login's own identifier trusts a raw X-Forwarded-For; this one the address ProxyFix set.
+    login_manager._session_identifier_generator = session_identifier
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.localize_callback = str
     from . import auth  # noqa: F401  (registers the user loader)
@@ -93,6 +96,8 @@ def register_blueprints(app):
     app.register_blueprint(health.bp)
     app.register_blueprint(mail_views.bp)
     app.register_blueprint(staff.bp)
+    from .web import account
+    app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort
 from flask_login import current_user, login_required
 
+from . import staff_sessions
 from .extensions import db, login_manager
 from .models import Role, User
 
@@ -40,7 +41,9 @@ def _load_user(user_id):
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not staff_sessions.is_current(user):
+        return None
+    return user
 
 
 def can_access_division(user, division):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
-from . import accounts, feed_service, feeds, mail, retention, services
+from . import accounts, feed_service, feeds, login_throttle, mail, retention, services
 from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
 from .models import Division, ReceptionRule, Role
@@ -200,6 +200,7 @@ def init_app(app):
         if user is None:
             raise click.ClickException("No account with this e-mail.")
         _or_click_error(accounts.set_password, user, password or _ask_password())
+        login_throttle.forget_failures(user.email, current_app.config["SECRET_KEY"])
         db.session.commit()
         click.echo(f"Password of {user.email} set.")
 

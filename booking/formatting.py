@@ -168,6 +168,7 @@ MESSAGE_KINDS = {
     "cancellation": _l("Notice of a cancellation"),
     "reminder": _l("Reminder"),
     "manage_link": _l("New link to the booking"),
+    "account_locked": _l("Staff account locked"),
 }
 
 
