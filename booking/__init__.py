@@ -10,6 +10,7 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 
 from .config import Config, settle_secret_key
+from .operator import settle_operator
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 # Under another name: ``booking.mail`` is the outbox module.
 from .extensions import mail as mail_extension
@@ -35,6 +36,7 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.from_mapping(test_config)
     settle_secret_key(app.config, app.instance_path, app.debug)
+    settle_operator(app.config, app.logger)
 
     app.json.ensure_ascii = False
     register_extensions(app)
@@ -96,8 +98,10 @@ def register_blueprints(app):
     app.register_blueprint(health.bp)
     app.register_blueprint(mail_views.bp)
     app.register_blueprint(staff.bp)
-    from .web import account
+    from .web import account, legal, withdrawal
     app.register_blueprint(account.bp)
+    app.register_blueprint(legal.bp)
+    app.register_blueprint(withdrawal.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)

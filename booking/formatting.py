@@ -159,6 +159,7 @@ AUDIT_ACTIONS = {
     BookingStatus.NO_SHOW: _l("Marked as not come"),
     "note": _l("Staff note changed"),
     "kept_as_exception": _l("Kept although the reception hours changed"),
+    "data_erased": _l("Personal data erased at the citizen's request"),
 }
 
 

@@ -49,6 +49,7 @@ from .database import outcome_connection, write_intent
 from .extensions import db
 from .formatting import clock, long_date
 from .models import AuditEntry, Booking, BookingStatus, OutboxMessage
+from .operator import service_name
 from .timeutil import get_tz, now_utc
 
 log = logging.getLogger(__name__)
@@ -257,6 +258,9 @@ def render_message(kind, booking, now, **extra):
             "link_request_url": link_request_url(booking),
             "division_url": public_url("public.division", slug=division.slug),
             "hotline": config["HOTLINE_PHONE"],
+            "service_name": service_name(config, lang),
+            "operator_name": config.get("OPERATOR_NAME", ""),
+            "privacy_url": public_url("legal.privacy"),
             **extra,
         }
         if "old_start" in extra:

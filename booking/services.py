@@ -34,6 +34,8 @@ class Policy:
     min_notice_minutes: int = 120
     max_active_per_person: int = 1
     holiday_country: str = "RU"
+    # The consent text a booking made now accepts (CONSENT_VERSION).
+    consent_version: str = ""
 
     @classmethod
     def from_config(cls, config):
@@ -43,6 +45,7 @@ class Policy:
             min_notice_minutes=config["BOOKING_MIN_NOTICE_MINUTES"],
             max_active_per_person=config["BOOKING_MAX_ACTIVE_PER_PERSON"],
             holiday_country=config["BOOKING_HOLIDAY_COUNTRY"],
+            consent_version=config.get("CONSENT_VERSION", ""),
         )
 
 
@@ -452,6 +455,7 @@ def create_booking(division, start_dt, details, now, actor=None, policy=None, co
         code=_unused_code(), division_id=division.id, full_name=details.full_name, phone=details.phone,
         email=details.email, topic=details.topic, message=details.message, account=details.account,
         address=details.address, locale=details.locale, consent_at=consent_at or now,
+        consent_version=policy.consent_version,
         manage_token_hash=hash_token(token), channel=actor.channel,
         created_by_id=actor.user_id, created_at=now, updated_at=now, status=BookingStatus.BOOKED,
     )
