@@ -98,8 +98,8 @@ def authenticate(email, password, now):
         return None
     if not check_password(user, password) or not user.active:
         return None
-    user.locked_until = None
-    db.session.flush()
+    # An expired lock stays recorded: failures before its end never count towards the next one.
+    db.session.flush()  # check_password may have rehashed
     return user
 
 

@@ -30,6 +30,7 @@ from werkzeug.serving import make_server
 from booking import create_app, services
 from booking.cli import seed_demo_divisions
 from booking.extensions import db
+from booking.operator import DEMO_OPERATOR
 from booking.timeutil import now_utc
 
 HERE = Path(__file__).resolve().parent
@@ -96,6 +97,7 @@ def live_server(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         "MAIL_SUPPRESS_SEND": True,
         "RATELIMIT_ENABLED": False,
+        **DEMO_OPERATOR,
     })
 
     @app.after_request

@@ -121,3 +121,23 @@ def test_a_new_password_forgets_the_failures(app, db, make_user):
     assert attempt_login(head.email, PASSWORD, "203.0.113.7", now, rules, SECRET).throttled
     login_throttle.forget_failures(head.email, SECRET)
     assert attempt_login(head.email, PASSWORD, "203.0.113.7", now, rules, SECRET).user == head
+
+
+def test_failures_answered_by_a_lock_do_not_lock_again_once_it_ends(app, db, make_user, lock_at_five):
+    head = make_user("head")
+    make_user("admin")
+    rules = ThrottleRules.from_config(app.config)
+    start = now_utc()
+    for n in range(5):
+        attempt_login(head.email, "guess", f"203.0.113.{n}", start, rules, SECRET)
+    db.session.refresh(head)
+    first_lock = head.locked_until
+    during = start + timedelta(minutes=30)
+    for n in range(5):  # the siege goes on while the account is locked
+        attempt_login(head.email, "guess", f"198.51.100.{n}", during, rules, SECRET)
+    after = first_lock + timedelta(minutes=1)
+    assert attempt_login(head.email, PASSWORD, "192.0.2.1", after, rules, SECRET).user == head
+    attempt_login(head.email, "typo", "192.0.2.1", after, rules, SECRET)
+    db.session.refresh(head)
+    assert head.locked_until == first_lock
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 2  # holder and admin, once
