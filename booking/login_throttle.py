@@ -68,7 +68,7 @@ class LoginAttempt:
 
 
 def _keyed(secret, kind, value):
-    return hmac.new(secret.encode("utf-8"), f"{kind}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(secret.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def client_network(address):

@@ -174,3 +174,19 @@ def test_erasing_needs_the_token_and_the_form(client, make_division, make_bookin
     assert client.post(f"/bookings/{booking.code}/erase", data={"token": token}).status_code == 400
     assert client.post(f"/bookings/{booking.code}/erase",
                        data={"csrf_token": csrf(page.text), "token": "wrong"}).status_code == 404
+
+
+def test_staff_see_the_consent_version_and_that_data_were_erased(client, make_division, db, log_in_as):
+    from booking.models import User
+
+    path, token = manage_params(post_booking(client, make_division(), slot_start(first_free_day(), "10:20")))
+    code = path.rsplit("/", 1)[1]
+    erase(client, path, token)
+    admin = User(email="admin@priyom.example", role="admin", name="Админ", active=True)
+    db.session.add(admin)
+    db.session.commit()
+    log_in_as(admin)
+    page = client.get(f"/staff/bookings/{code}").text
+    assert "text of 2026-12-v3" in page
+    history = page.split('id="history-heading"', 1)[1]
+    assert "Personal data erased at the citizen" in history and 'class="audit-data_erased"' in history
