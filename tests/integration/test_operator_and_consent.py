@@ -190,3 +190,13 @@ def test_staff_see_the_consent_version_and_that_data_were_erased(client, make_di
     assert "text of 2026-12-v3" in page
     history = page.split('id="history-heading"', 1)[1]
     assert "Personal data erased at the citizen" in history and 'class="audit-data_erased"' in history
+
+
+def test_a_booking_through_the_api_records_the_consent_version_too(client, make_division, db):
+    division = make_division()
+    response = client.post("/api/v1/bookings", json={
+        "division": division.slug, "start": slot_start(first_free_day(), "10:20").isoformat(),
+        "name": "Иванова Анна", "email": "ivanova@example.ru", "phone": "+79161234568", "topic": "billing",
+        "consent": True})
+    assert response.status_code == 201
+    assert db.session.scalar(sa.select(Booking.consent_version)) == "2026-12-v3"
