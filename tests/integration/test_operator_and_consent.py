@@ -40,10 +40,10 @@ def test_consent_and_privacy_name_the_operator_purposes_data_period_and_withdraw
     assert russian.status_code == 200
     text = russian.text
     for needed in ("ГУП «Тепло Города»", "Москва, ул. Льва Толстого, 1", "pd@teplo.example", "2026-12-v3",
-                   "200 дн.", "Удалить мои данные", "152-ФЗ"):
+                   "200\u00a0дн.", "Удалить мои данные", "152-ФЗ"):
         assert needed in text, needed
     english = client.get(path, headers={"Accept-Language": "en"}).text
-    for needed in ("ГУП «Тепло Города»", "200 days", "Delete my data", "152-FZ"):
+    for needed in ("ГУП «Тепло Города»", "200\u00a0days", "Delete my data", "152-FZ"):
         assert needed in english, needed
     assert 'lang="en"' in english and "Which data" in english
 
