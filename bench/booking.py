@@ -12,7 +12,7 @@
 import json
 from datetime import timedelta
 
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 from . import harness
 

@@ -18,10 +18,12 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 
-from booking import feed_service, ical, services
+from booking import bookings as booking_ops
+from booking.core import ical
+from booking.feeds import service as feed_service
 from booking.extensions import db
 from booking.models import Division
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 from . import harness, loader
 
@@ -44,7 +46,7 @@ def prepare(url, events, now, past_weeks):
     app.config["FEED_PAST_WEEKS"] = past_weeks
     harness.create_schema(app)
     division_id = harness.add_division(app, SLUG)
-    tz = services.Policy.from_config(app.config).tz
+    tz = booking_ops.Policy.from_config(app.config).tz
     today = now.astimezone(tz).date()
     with app.app_context():
         db.engine.dispose()
@@ -52,7 +54,7 @@ def prepare(url, events, now, past_weeks):
     loader.load_past_bookings(url, math.ceil(events * 20 / 19) + 1, [division_id], today, tz)
     with app.app_context():
         division = db.session.get(Division, division_id)
-        token = feed_service.rotate_feed_token(division, now)
+        token = feed_service.rotate_feed_token(division, now, feed_service.FeedSettings.from_config(app.config))
         db.session.commit()
     return app, token
 
@@ -60,12 +62,12 @@ def prepare(url, events, now, past_weeks):
 def memory_calendar(app, token, now):
     """The feed's appointments as icalendar objects built beforehand; and how many there are."""
     with app.app_context():
-        policy = services.current_policy()
+        policy = booking_ops.Policy.from_config(app.config)
         feed_token = feed_service.find_feed_token(token)
         division = feed_token.division
         config = app.config
         span = feed_service.agenda_range(now, policy, config["FEED_PAST_WEEKS"], config["FEED_KEEP_CANCELLED_DAYS"])
-        organizer = feed_service.organizer_email(division)
+        organizer = feed_service.organizer_email(division, feed_service.FeedSettings.from_config(app.config).sender)
         appointments = [ical.visit_appointment(b, division, "ru", organizer)
                         for b in feed_service.agenda_bookings(division, span)]
         calendar = ical.calendar_for(appointments, policy.tz, now, name="Приёмы",

@@ -6,17 +6,18 @@ booked for the coming month) differ only in their past: ``BENCH_HISTORY``
 division's reception slots going back from yesterday. Measured alternately on
 both: the slot listing under gunicorn (wrk), the division head's agenda feed
 (full renders one at a time, under the same gunicorn) and a division's agenda
-for one day (``services.bookings_for_day``, in-process). Target: the big history at
+for one day (``booking_ops.bookings_for_day``, in-process). Target: the big history at
 most 1.5 times slower.
 """
 import time
 
 import sqlalchemy as sa
 
-from booking import feed_service, services
+from booking import bookings as booking_ops
+from booking.feeds import service as feed_service
 from booking.extensions import db
 from booking.models import Booking, Division
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 from . import feeds, harness, loader
 
@@ -31,7 +32,7 @@ def prepare(url, past, now):
     harness.create_schema(app)
     ids = [harness.add_division(app, SLUG, places=2)]
     ids += [harness.add_division(app, f"bench-other-{n}") for n in range(1, DIVISIONS)]
-    tz = services.Policy.from_config(app.config).tz
+    tz = booking_ops.Policy.from_config(app.config).tz
     today = now.astimezone(tz).date()
     with app.app_context():
         db.engine.dispose()  # the loader works on its own connection
@@ -43,7 +44,8 @@ def prepare(url, past, now):
         # The agenda measured: the first day ahead with bookings.
         first = db.session.scalar(sa.select(sa.func.min(Booking.start_utc))
                                   .where(Booking.division_id == ids[0], Booking.start_utc > now))
-        token = feed_service.rotate_feed_token(db.session.get(Division, ids[0]), now)
+        token = feed_service.rotate_feed_token(db.session.get(Division, ids[0]), now,
+                                               feed_service.FeedSettings.from_config(app.config))
         db.session.commit()
     return app, phases, first.astimezone(tz).date(), token
 
@@ -57,14 +59,14 @@ def agenda_timer(app, day, calls=200):
     def measure():
         with app.app_context():
             division = db.session.scalar(db.select(Division).where(Division.slug == SLUG))
-            tz = services.current_policy().tz
+            tz = booking_ops.Policy.from_config(app.config).tz
             division_id = division.id
-            assert services.bookings_for_day(division, day, tz)
+            assert booking_ops.bookings_for_day(division, day, tz)
             db.session.remove()
             started = time.perf_counter()
             for _ in range(calls):
                 division = db.session.get(Division, division_id)
-                services.bookings_for_day(division, day, tz)
+                booking_ops.bookings_for_day(division, day, tz)
                 db.session.remove()
             return (time.perf_counter() - started) / calls
     return measure

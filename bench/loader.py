@@ -16,7 +16,7 @@ from datetime import time as clock
 import sqlalchemy as sa
 
 from booking.models import Booking, BookingStatus, Topic
-from booking.services import CODE_ALPHABET
+from booking.bookings import CODE_ALPHABET
 
 # Columns that differ from row to row, in the order ``past_rows`` yields them.
 VARYING = ("code", "division_id", "start_utc", "end_utc", "status", "phone", "email", "topic", "created_at",
@@ -84,7 +84,7 @@ def past_rows(count, division_ids, until_day, tz, fmt, first=0):
     n_div = len(division_ids)
     slots = past_slots((first + count) // n_div + 1, until_day, tz)
     times = [(fmt(s), fmt(e), fmt(s - timedelta(days=3)), fmt(s - timedelta(days=1))) for s, e in slots]
-    topics = Topic.ALL
+    topics = tuple(Topic)
     attended, no_show, cancelled = BookingStatus.ATTENDED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED
     for i in range(first, first + count):
         k, d = divmod(i, n_div)
@@ -195,20 +195,20 @@ def check_loaded(app, count, division_ids, until_day, tz):
 
 def add_present_bookings(app, division_id, now, every=3):
     """Book one place in every ``every``-th free slot of the window through the product's service."""
-    from booking import services
+    from booking import bookings as booking_ops
     from booking.extensions import db
     from booking.models import Division
 
     made = 0
     with app.app_context():
         division = db.session.get(Division, division_id)
-        policy = services.current_policy()
-        for n, view in enumerate(services.slot_views(division, now, policy)):
+        policy = booking_ops.Policy.from_config(app.config)
+        for n, view in enumerate(booking_ops.slot_views(division, now, policy)):
             if n % every:
                 continue
-            details = services.CitizenDetails(full_name="Петров Пётр Петрович", phone=f"+7925{n:07d}",
+            details = booking_ops.CitizenDetails(full_name="Петров Пётр Петрович", phone=f"+7925{n:07d}",
                                               email=f"present{n}@example.ru", topic=Topic.HEATING)
-            services.create_booking(division, view.start_dt, details, now, policy=policy)
+            booking_ops.create_booking(division, view.start_dt, details, now, policy=policy)
             made += 1
         db.session.commit()
     return made

@@ -23,10 +23,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from booking import mail
+from booking.notify import delivery, outbox
 from booking.extensions import db
 from booking.models import BookingStatus, OutboxMessage, Topic
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 from . import harness, loader
 
@@ -60,7 +60,7 @@ def reminder_rows(count, division_ids, now, fmt):
         assert k < per_division
         start = hour + timedelta(hours=2, minutes=20 * k)
         yield (loader._code(i), division_ids[d], fmt(start), fmt(start + timedelta(minutes=20)), BookingStatus.BOOKED,
-               f"+7916{i:07d}", f"citizen{i}@example.ru", Topic.ALL[i % 5], made, None, "")
+               f"+7916{i:07d}", f"citizen{i}@example.ru", tuple(Topic)[i % 5], made, None, "")
 
 
 @contextlib.contextmanager
@@ -113,11 +113,11 @@ def outbox_round(app, now, count):
         db.session.execute(sa.delete(OutboxMessage))
         db.session.commit()
         started = time.perf_counter()
-        queued = mail.queue_due_reminders(now)
+        queued = outbox.queue_due_reminders(now)
         db.session.commit()
         queue_s = time.perf_counter() - started
         started = time.perf_counter()
-        report = mail.deliver_all_due(now)
+        report = delivery.deliver_all_due(now)
         deliver_s = time.perf_counter() - started
         db.session.remove()
     assert queued == count and report.sent == count, (queued, str(report))

@@ -21,7 +21,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 from . import booking, harness, slots
 

@@ -6,7 +6,7 @@ same server, in alternating wrk runs. Target: at least 0.5 of the bare rate.
 """
 import json
 
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 from . import harness, loader
 

@@ -39,7 +39,7 @@ def create_bench_app():
     application = create_app()
     # The servers run without a mail server, and the product says so for every message it queues:
     # thousands of lines over a booking burst.
-    logging.getLogger("booking.mail").setLevel(logging.ERROR)
+    logging.getLogger("booking.notify").setLevel(logging.ERROR)
     body = _bare_body()
 
     @application.get("/_bench/bare")

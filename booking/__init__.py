@@ -10,10 +10,8 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 
 from .config import Config, settle_secret_key
-from .operator import settle_operator
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-# Under another name: ``booking.mail`` is the outbox module.
-from .extensions import mail as mail_extension
+from .operator import settle_operator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIGRATIONS = os.path.join(ROOT, "migrations")
@@ -63,7 +61,6 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"])
-    mail_extension.init_app(app)
     csrf.init_app(app)
     # Batch mode lets the same migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
@@ -71,12 +68,12 @@ def register_extensions(app):
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     login_manager.session_protection = "strong"
-    from .staff_sessions import session_identifier
+    from .web.sessions import session_identifier
     # Flask-Login's own identifier trusts a raw X-Forwarded-For; this one the address ProxyFix set.
     login_manager._session_identifier_generator = session_identifier
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.localize_callback = str
-    from . import auth  # noqa: F401  (registers the user loader)
+    from .web import sessions  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
 
@@ -91,14 +88,16 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import admin, api, errors, feeds, health, mail_views, public, staff
+    from . import errors, health
+    from .api import views as api
+    from .web import account, admin, demo, feeds, legal, outbox, public, staff, withdrawal
 
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(mail_views.bp)
+    app.register_blueprint(outbox.bp)
+    app.register_blueprint(demo.bp)
     app.register_blueprint(staff.bp)
-    from .web import account, legal, withdrawal
     app.register_blueprint(account.bp)
     app.register_blueprint(legal.bp)
     app.register_blueprint(withdrawal.bp)
@@ -115,6 +114,6 @@ def register_commands(app):
 
 
 def register_template_helpers(app):
-    from . import formatting
+    from .web import formatting
 
     formatting.init_app(app)

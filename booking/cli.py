@@ -9,11 +9,16 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
-from . import accounts, feed_service, feeds, login_throttle, mail, retention, services
+from . import accounts, bookings
+from .accounts import throttle as login_throttle
+from .bookings import retention
+from .core.timeutil import get_tz, now_utc, parse_iso_datetime
 from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
+from .feeds import service as feed_service
 from .models import Division, ReceptionRule, Role
-from .timeutil import get_tz, now_utc, parse_iso_datetime
+from .notify import delivery, outbox
+from .web import feeds
 
 log = logging.getLogger(__name__)
 
@@ -136,14 +141,15 @@ def init_app(app):
     @click.option("--rotate", is_flag=True, help="Replace the link; the previous one stops working at once.")
     def feed_url(slug, rotate):
         """Print the private agenda feed URL of division SLUG, creating it when there is none."""
+        settings = feed_service.FeedSettings.from_config(current_app.config)
         with write_intent():
-            division = services.get_division(slug, include_inactive=True)
+            division = bookings.get_division(slug, include_inactive=True)
             if division is None:
                 raise click.ClickException(f"No division with the slug {slug!r}.")
             if rotate:
-                token, created = feed_service.rotate_feed_token(division, now_utc()), True
+                token, created = feed_service.rotate_feed_token(division, now_utc(), settings), True
             else:
-                token, created = feed_service.ensure_feed_token(division, now_utc())
+                token, created = feed_service.ensure_feed_token(division, now_utc(), settings)
             if token is None:
                 raise click.ClickException("The current link cannot be shown: SECRET_KEY changed since it was "
                                            "made. Run again with --rotate to replace it.")
@@ -171,7 +177,7 @@ def init_app(app):
 
     @app.cli.command("create-user")
     @click.option("--email", required=True, help="Used to log in.")
-    @click.option("--role", required=True, type=click.Choice(Role.ALL))
+    @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
     @click.option("--division", "divisions", multiple=True, metavar="SLUG",
                   help="A division the head receives for (repeat for several); heads only.")
     @click.option("--name", default="", help="Shown to colleagues and in the history of bookings.")
@@ -217,18 +223,18 @@ def _instant(value):
         raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T10:00:00+03:00", param_hint="--now") from None
 
 
-def send_reminders_and_mail(now, batch_size=None):
+def send_reminders_and_mail(now, batch_size=None, stop=None):
     """Queue the reminders due at ``now``, then deliver everything due; returns (queued, report)."""
-    queued = mail.queue_due_reminders(now)
+    queued = outbox.queue_due_reminders(now)
     db.session.commit()
-    return queued, mail.deliver_all_due(now, batch_size)
+    return queued, delivery.deliver_all_due(now, batch_size, stop=stop)
 
 
 def run_mail_worker(interval, stop):
     """Send reminders and mail every ``interval`` seconds until ``stop`` is set."""
     while not stop.is_set():
         try:
-            queued, report = send_reminders_and_mail(now_utc())
+            queued, report = send_reminders_and_mail(now_utc(), stop=stop)
             if queued or report.claimed:
                 log.info("mail worker: %d reminder(s) queued; %s", queued, report)
         except Exception:  # a database or template error must not end the worker
@@ -245,7 +251,7 @@ def register_mail_commands(app):
     @batch_option
     def send_mail(batch_size):
         """Deliver the messages due in the outbox, one SMTP connection per batch."""
-        report = mail.deliver_all_due(now_utc(), batch_size)
+        report = delivery.deliver_all_due(now_utc(), batch_size)
         click.echo(f"Mail: {report}.")
 
     @app.cli.command("send-reminders")

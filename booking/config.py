@@ -92,8 +92,10 @@ class Config:
         # Retries wait 1, 2, 4 ... minutes, never more than two hours: ten attempts span about six hours.
         self.MAIL_RETRY_BASE_SECONDS = _env_int("MAIL_RETRY_BASE_SECONDS", 60)
         self.MAIL_RETRY_MAX_SECONDS = _env_int("MAIL_RETRY_MAX_SECONDS", 7200)
-        # A claim older than this belongs to a worker that died; its messages are tried again.
-        self.MAIL_CLAIM_TIMEOUT_SECONDS = _env_int("MAIL_CLAIM_TIMEOUT_SECONDS", 900)
+        # A delivering worker shows it is alive this often; one silent for MAIL_WORKER_DEAD_SECONDS
+        # has died, and its claimed messages go back to the queue at the next round of any worker.
+        self.MAIL_HEARTBEAT_SECONDS = _env_int("MAIL_HEARTBEAT_SECONDS", 10)
+        self.MAIL_WORKER_DEAD_SECONDS = _env_int("MAIL_WORKER_DEAD_SECONDS", 30)
         self.MAIL_WORKER_INTERVAL = _env_int("MAIL_WORKER_INTERVAL", 15)
 
         self.MAX_CONTENT_LENGTH = 64 * 1024

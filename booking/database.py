@@ -45,10 +45,6 @@ def set_write_intent(value=True):
     return _write_intent.set(value)
 
 
-def reset_write_intent(token):
-    _write_intent.reset(token)
-
-
 @contextlib.contextmanager
 def write_intent():
     """Within this block, new SQLite transactions take the write lock at BEGIN."""

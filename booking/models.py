@@ -7,13 +7,15 @@ of one place impossible on SQLite and PostgreSQL alike. The service picks a
 place number no greater than the slot's capacity and lets the index settle any
 race.
 """
-from datetime import timezone
+from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
+from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .core.timeutil import now_utc
+from .core.vocabulary import BookingStatus, Role, Topic  # noqa: F401  (re-exported for the tables' users)
 from .extensions import db
-from .timeutil import now_utc
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -41,37 +43,6 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-class BookingStatus:
-    BOOKED = "booked"
-    CANCELLED = "cancelled"
-    ATTENDED = "attended"
-    NO_SHOW = "no_show"
-
-    ALL = (BOOKED, CANCELLED, ATTENDED, NO_SHOW)
-    # Statuses that keep their place in the slot.
-    HOLDING = (BOOKED, ATTENDED, NO_SHOW)
-
-
-class Topic:
-    HEATING = "heating"
-    HOT_WATER = "hot_water"
-    BILLING = "billing"
-    CONNECTION = "connection"
-    OTHER = "other"
-
-    ALL = (HEATING, HOT_WATER, BILLING, CONNECTION, OTHER)
-    # Topics where the in-house networks note applies.
-    IN_HOUSE_NOTE = (HEATING, HOT_WATER)
-
-
-class Role:
-    HEAD = "head"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-
-    ALL = (HEAD, OPERATOR, ADMIN)
-
-
 _HOLDING_SQL = "status IN ('booked', 'attended', 'no_show')"
 
 
@@ -90,7 +61,7 @@ class Division(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     email: Mapped[str] = mapped_column(sa.String(254), default="")
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     rules = relationship("ReceptionRule", back_populates="division", cascade="all, delete-orphan",
                          order_by="(ReceptionRule.weekday, ReceptionRule.start_time)")
@@ -115,12 +86,12 @@ class ReceptionRule(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True)
     weekday: Mapped[int]  # Monday is 0, as in datetime.date.weekday()
-    start_time: Mapped[object] = mapped_column(sa.Time)
-    end_time: Mapped[object] = mapped_column(sa.Time)
+    start_time: Mapped[time] = mapped_column(sa.Time)
+    end_time: Mapped[time] = mapped_column(sa.Time)
     slot_minutes: Mapped[int] = mapped_column(default=20)
     places: Mapped[int] = mapped_column(default=1)
-    valid_from: Mapped[object] = mapped_column(sa.Date, nullable=True)
-    valid_until: Mapped[object] = mapped_column(sa.Date, nullable=True)
+    valid_from: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
 
     division = relationship("Division", back_populates="rules")
 
@@ -133,8 +104,8 @@ class Closure(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True)
-    first_day: Mapped[object] = mapped_column(sa.Date)
-    last_day: Mapped[object] = mapped_column(sa.Date)
+    first_day: Mapped[date] = mapped_column(sa.Date)
+    last_day: Mapped[date] = mapped_column(sa.Date)
     reason: Mapped[str] = mapped_column(sa.String(300), default="")
 
     division = relationship("Division", back_populates="closures")
@@ -157,8 +128,8 @@ class Booking(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(16), unique=True)
     division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id"))
-    start_utc: Mapped[object] = mapped_column(UTCDateTime)
-    end_utc: Mapped[object] = mapped_column(UTCDateTime)
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_utc: Mapped[datetime] = mapped_column(UTCDateTime)
     place_no: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(sa.String(16), default=BookingStatus.BOOKED)
 
@@ -169,7 +140,7 @@ class Booking(db.Model):
     address: Mapped[str] = mapped_column(sa.String(300), default="")
     topic: Mapped[str] = mapped_column(sa.String(32))
     message: Mapped[str] = mapped_column(sa.Text, default="")
-    consent_at: Mapped[object] = mapped_column(UTCDateTime)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Which consent text (CONSENT_VERSION) the citizen accepted.
     consent_version: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
     locale: Mapped[str] = mapped_column(sa.String(8), default="ru")
@@ -181,11 +152,11 @@ class Booking(db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=True)
     staff_note: Mapped[str] = mapped_column(sa.Text, default="")
 
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
-    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
-    cancelled_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_by: Mapped[str] = mapped_column(sa.String(16), default="")  # citizen, division, system
-    purged_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     division = relationship("Division")
     created_by = relationship("User")
@@ -208,7 +179,7 @@ user_division = sa.Table(
 )
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A member of staff: division head, hotline operator or administrator."""
 
     __tablename__ = "user"
@@ -221,28 +192,17 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # Stored in the session at login; raising it ends every earlier session of the account.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     divisions = relationship("Division", secondary=user_division, order_by="Division.name")
 
-    # Flask-Login protocol
-    @property
-    def is_authenticated(self):
-        return True
-
     @property
     def is_active(self):
+        """Flask-Login: a deactivated account cannot log in or stay logged in."""
         return self.active
-
-    @property
-    def is_anonymous(self):
-        return False
-
-    def get_id(self):
-        return str(self.id)
 
 
 class LoginFailure(db.Model):
@@ -254,7 +214,7 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_key: Mapped[str] = mapped_column(sa.String(64))
     client_key: Mapped[str] = mapped_column(sa.String(64))
-    at: Mapped[object] = mapped_column(UTCDateTime, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AuditEntry(db.Model):
@@ -264,7 +224,7 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"), index=True)
-    at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     actor_kind: Mapped[str] = mapped_column(sa.String(16))  # citizen, operator, head, admin, system
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=True)
     action: Mapped[str] = mapped_column(sa.String(32))  # created, rescheduled, cancelled, attended, ...
@@ -287,7 +247,7 @@ class FeedToken(db.Model):
     division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), unique=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     nonce: Mapped[str] = mapped_column(sa.String(64))
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     division = relationship("Division")
 
@@ -312,12 +272,22 @@ class OutboxMessage(db.Model):
     ics_method: Mapped[str] = mapped_column(sa.String(16), default="")
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending, sending, sent, failed
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     claimed_by: Mapped[str] = mapped_column(sa.String(64), default="")
-    claimed_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
-    sent_at: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # The finished message (RFC 5322 bytes) written when queued, so every attempt sends the same
     # bytes; dropped once sent, as it may carry the private manage link.
     raw_message: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=True)
+
+
+class DeliveryWorker(db.Model):
+    """A delivery worker at work, with its last sign of life (see ``notify/heartbeat.py``)."""
+
+    __tablename__ = "delivery_worker"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -6,22 +6,21 @@ per test session and emptied before every test, which is much faster than
 creating them again.
 """
 import os
+import re
 from datetime import time
 
-import re
-
 import pytest
-from flask import g
-from flask.testing import FlaskClient
+from argon2 import PasswordHasher
+from catalogs import compile_catalogs
+from helpers import Browser, details
 
-from booking import create_app
-from booking.auth import hash_password
+from booking import accounts, create_app
+from booking.accounts import auth
+from booking.accounts.auth import hash_password
+from booking.bookings import Actor, Policy, create_booking
+from booking.core.timeutil import now_utc
 from booking.extensions import db as _db
 from booking.models import Closure, Division, ReceptionRule
-from booking.services import Actor, Policy, create_booking
-from booking.timeutil import now_utc
-from catalogs import compile_catalogs
-from helpers import details
 
 
 def pytest_sessionstart(session):
@@ -56,6 +55,13 @@ def _empty_database(app):
             conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2id with small costs, so a test that logs in five people stays fast."""
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts.operations._dummy, "password_hash", "")
+
+
 @pytest.fixture
 def app_config(tmp_path):
     """Configuration of the test application; override or extend in a test module."""
@@ -77,21 +83,6 @@ def app(app_config):
         yield application
         _db.session.remove()
         _db.engine.dispose()
-
-
-class Browser(FlaskClient):
-    """A test client whose requests share no per-request state, as a browser's never do.
-
-    The ``app`` fixture keeps one application context open for the whole test
-    (so tests can use ``db.session``), which would let every request see the
-    same ``flask.g``: Flask-Login's user, Flask-WTF's CSRF token and
-    Flask-Babel's locale are forgotten before each request.
-    """
-
-    def open(self, *args, **kwargs):
-        for name in ("_login_user", "csrf_token", "_flask_babel"):
-            g.pop(name, None)
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
@@ -181,3 +172,40 @@ def log_in_as(client, db):
         return user
 
     return sign_in
+
+
+# Real services shared by the whole session (tests/services.py). A test that changes their state
+# (stops them, fills them) puts it back; `redis_server.flush()` and `kannel.clear()` help.
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis server on a free port: the URL ``redis://127.0.0.1:PORT`` with ``stop()``/``start()``/``flush()``."""
+    import services
+    from skips import unavailable
+
+    program = services.find_program("redis-server")
+    if program is None:
+        unavailable("SKIP_REDIS", "redis-server is missing (Debian package redis-server)")
+    server = services.RedisServer(program)
+    try:
+        yield server.start()
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def kannel():
+    """Kannel (bearerbox, smsbox) and the fake operator fakesmsc on free ports; see ``services.Kannel``."""
+    import services
+    from skips import unavailable
+
+    missing = [name for name in ("bearerbox", "smsbox") if services.find_program(name) is None]
+    if not os.access(services.FAKESMSC, os.X_OK):
+        missing.append(services.FAKESMSC)
+    if missing:
+        unavailable("SKIP_KANNEL", f"{', '.join(missing)} missing (Debian packages kannel, kannel-extras)")
+    gateway = services.Kannel()
+    try:
+        yield gateway.start()
+    finally:
+        gateway.close()

@@ -2,9 +2,11 @@
 from datetime import time, timedelta
 
 import holidays
+from flask import g
+from flask.testing import FlaskClient
 
-from booking.services import CitizenDetails
-from booking.timeutil import get_tz, local_to_utc, now_utc
+from booking.bookings import CitizenDetails
+from booking.core.timeutil import get_tz, local_to_utc, now_utc
 
 MSK = get_tz("Europe/Moscow")
 
@@ -35,3 +37,18 @@ def first_free_day():
     while day.weekday() > 4 or day in ru:
         day += timedelta(days=1)
     return day
+
+
+class Browser(FlaskClient):
+    """A test client whose requests share no per-request state, as a browser's never do.
+
+    The ``app`` fixture keeps one application context open for the whole test
+    (so tests can use ``db.session``), which would let every request see the
+    same ``flask.g``: Flask-Login's user, Flask-WTF's CSRF token and
+    Flask-Babel's locale are forgotten before each request.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in ("_login_user", "csrf_token", "_flask_babel"):
+            g.pop(name, None)
+        return super().open(*args, **kwargs)

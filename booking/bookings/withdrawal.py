@@ -1,6 +1,6 @@
 """A citizen withdraws their consent: a future booking is cancelled and the personal data erased.
 
-What is erased is what the retention purge erases (:mod:`booking.retention`): the
+What is erased is what the retention purge erases (:mod:`booking.bookings.retention`): the
 citizen's details, the free-text details of the audit trail and the content of the
 booking's e-mails; messages not yet sent are dropped (nobody is left to send them
 to). What statistics need stays: division, slot, topic, status, channel, and the
@@ -11,11 +11,12 @@ Request-free: the caller passes ``now`` and commits.
 """
 import sqlalchemy as sa
 
-from .. import mail
 from ..extensions import db
 from ..models import AuditEntry, BookingStatus, OutboxMessage
-from ..retention import BLANK_BOOKING, BLANK_MESSAGE
-from ..services import Actor, audit, can_change
+from ..notify.common import Status
+from .operations import audit, can_change
+from .retention import BLANK_BOOKING, BLANK_MESSAGE
+from .values import Actor
 
 ERASED = "data_erased"
 
@@ -43,8 +44,8 @@ def erase_personal_data(booking, now, actor=None):
     booking.purged_at = now
     db.session.execute(sa.update(AuditEntry).where(AuditEntry.booking_id == booking.id).values(detail=""))
     db.session.execute(sa.update(OutboxMessage)
-                       .where(OutboxMessage.booking_id == booking.id, OutboxMessage.status == mail.Status.PENDING)
-                       .values(status=mail.Status.SKIPPED))
+                       .where(OutboxMessage.booking_id == booking.id, OutboxMessage.status == Status.PENDING)
+                       .values(status=Status.SKIPPED))
     db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.booking_id == booking.id)
                        .values(**BLANK_MESSAGE))
     audit(booking, actor, ERASED, now=now)

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
-from .. import mail
 from ..extensions import db
-from ..formatting import long_datetime
+from ..i18n import long_datetime
 from ..models import OutboxMessage
+from .common import Status, checked_address, header_text
+from .compose import Rendered, compose
 
 ACCOUNT_LOCKED = "account_locked"
 
@@ -34,19 +35,19 @@ def queue_staff_message(kind, recipient, name, context, now, dedup_key):
     context = {"lang": "ru", "service_name": config["SERVICE_NAME"], "operator_name": config["OPERATOR_NAME"],
                "hotline": config["HOTLINE_PHONE"], **context}
     with force_locale("ru"):
-        rendered = mail.Rendered(
-            subject=mail.header_text(SUBJECTS[kind].format(service=context["service_name"], **context), 300),
+        rendered = Rendered(
+            subject=header_text(SUBJECTS[kind].format(service=context["service_name"], **context), 300),
             text=_render(f"email/staff/{kind}.txt", context),
             html=_render(f"email/staff/{kind}.html", context))
     message = OutboxMessage(dedup_key=dedup_key, booking_id=None, kind=kind, recipient=recipient,
                             subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-                            status=mail.Status.PENDING, attempts=0, next_attempt_at=now, created_at=now)
+                            status=Status.PENDING, attempts=0, next_attempt_at=now, created_at=now)
     try:
-        message.recipient = mail.checked_address(recipient)
+        message.recipient = checked_address(recipient)
     except ValueError as exc:
-        message.status, message.last_error = mail.Status.FAILED, f"invalid address: {exc}"[:500]
+        message.status, message.last_error = Status.FAILED, f"invalid address: {exc}"[:500]
     else:
-        message.raw_message = mail.compose(rendered, message.recipient, name, now)
+        message.raw_message = compose(rendered, message.recipient, name, now)
     db.session.add(message)
     db.session.flush()
     return True

@@ -5,7 +5,7 @@ from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 
 from .. import accounts
-from ..auth import STAFF, roles_required
+from ..accounts.auth import STAFF, roles_required
 from ..extensions import db
 
 bp = Blueprint("account", __name__)

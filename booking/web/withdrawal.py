@@ -5,11 +5,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 from wtforms.validators import DataRequired
 
-from .. import services
+from .. import bookings
 from ..bookings import withdrawal
+from ..core.timeutil import now_utc
 from ..extensions import db
 from ..security import private
-from ..timeutil import now_utc
 
 bp = Blueprint("withdrawal", __name__)
 
@@ -20,7 +20,7 @@ class EraseForm(FlaskForm):
 
 
 def _booking_or_404(code, token):
-    booking = services.find_booking(code, token)
+    booking = bookings.find_booking(code, token)
     if booking is None:
         abort(404)
     return booking
@@ -32,7 +32,7 @@ def confirm_erase(code):
     token = request.args.get("token", "")
     booking = _booking_or_404(code, token)
     return render_template("public/erase.html", booking=booking, token=token, form=EraseForm(token=token),
-                           cancels=services.can_change(booking, now_utc()))
+                           cancels=bookings.can_change(booking, now_utc()))
 
 
 @bp.post("/bookings/<code>/erase")

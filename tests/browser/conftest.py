@@ -27,11 +27,13 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from booking import create_app, services
+from booking import bookings as booking_ops
+from booking import create_app
 from booking.cli import seed_demo_divisions
 from booking.extensions import db
+from booking.core.timeutil import now_utc
 from booking.operator import DEMO_OPERATOR
-from booking.timeutil import now_utc
+from skips import unavailable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -50,17 +52,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
-def _unavailable(reason):
-    """Outside CI a machine without the browser skips; CI must have everything, so it fails."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
+        unavailable("SKIP_BROWSER", f"{CHROMIUM} is missing (Debian package chromium)")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
@@ -79,12 +74,13 @@ class LiveServer:
     def book(self, slug="severny-filial"):
         """Book the first free time of a division from tomorrow on, directly; returns ``(code, token)``."""
         with self.app.app_context():
-            division = services.get_division(slug)
+            division = booking_ops.get_division(slug)
             now = now_utc()
-            slot = next(slot for slot in services.slot_views(division, now, services.current_policy())
+            policy = booking_ops.Policy.from_config(self.app.config)
+            slot = next(slot for slot in booking_ops.slot_views(division, now, policy)
                         if slot.start_dt > now + timedelta(days=1))
-            details = services.CitizenDetails(topic="heating", **self.citizen())
-            booking, token = services.create_booking(division, slot.start_dt, details, now)
+            details = booking_ops.CitizenDetails(topic="heating", **self.citizen())
+            booking, token = booking_ops.create_booking(division, slot.start_dt, details, now, policy)
             db.session.commit()
             return booking.code, token
 
@@ -150,7 +146,7 @@ def axe_source():
     if not AXE.exists():
         npm = shutil.which("npm")
         if npm is None:
-            _unavailable("npm is missing, so axe-core cannot be installed: apt-get install npm")
+            unavailable("SKIP_BROWSER", "npm is missing, so axe-core cannot be installed (Debian package npm)")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True, timeout=600)
     return AXE.read_text(encoding="utf-8")
 

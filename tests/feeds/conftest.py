@@ -5,9 +5,10 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from booking import feed_service
+from booking.feeds import service as feed_service
+from feed_helpers import feed_settings
 from booking.models import User
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from feed_readers import icaljs_reader, install_icaljs, read_with_vobject
 
 
@@ -31,7 +32,7 @@ def feed_token(db):
     """The plain agenda token of a division, created as ``flask feed-url`` would."""
 
     def make(division):
-        token, _created = feed_service.ensure_feed_token(division, now_utc())
+        token, _created = feed_service.ensure_feed_token(division, now_utc(), feed_settings())
         db.session.commit()
         return token
 
@@ -62,7 +63,7 @@ def count_queries(db):
 @pytest.fixture
 def renders(monkeypatch):
     """Counts how many times a feed is written out."""
-    from booking import ical
+    from booking.core import ical
 
     calls = []
     original = ical.feed_ics

@@ -5,7 +5,7 @@ from datetime import timedelta
 import holidays
 
 from helpers import MSK, slot_start
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
 
@@ -43,3 +43,12 @@ def form_fields(html, action_contains="/feeds/agenda/"):
             return match.group(1), dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
                                                    match.group(2)))
     raise AssertionError(f"no form posting to {action_contains!r}")
+
+
+def feed_settings():
+    """The feed settings of the application in context."""
+    from flask import current_app
+
+    from booking.feeds.service import FeedSettings
+
+    return FeedSettings.from_config(current_app.config)

@@ -1,10 +1,11 @@
 """A head's private agenda feed: what it lists, how changes reach subscribed clients, and what it costs."""
 from datetime import timedelta
 
-from booking import feed_service, services
+from booking import bookings as booking_ops
+from booking.feeds import service as feed_service
 from booking.models import FeedToken
-from booking.timeutil import now_utc
-from feed_helpers import EVERY_DAY, agenda_path, at, reception_days
+from booking.core.timeutil import now_utc
+from feed_helpers import feed_settings, EVERY_DAY, agenda_path, at, reception_days
 from feed_readers import assert_folded
 from helpers import slot_start
 
@@ -56,9 +57,9 @@ def test_the_feed_reaches_back_some_weeks_and_keeps_recent_cancellations(
     too_old, _ = make_booking(division, at(-42), now=now - timedelta(days=45))
     recent_past, _ = make_booking(division, at(-14), now=now - timedelta(days=20))
     cancelled_long_ago, _ = make_booking(division, at(-20, "11:00"), now=now - timedelta(days=38))
-    services.cancel_booking(cancelled_long_ago, now - timedelta(days=35))
+    booking_ops.cancel_booking(cancelled_long_ago, now - timedelta(days=35))
     cancelled_lately, _ = make_booking(division, at(6), now=now - timedelta(days=8))
-    services.cancel_booking(cancelled_lately, now - timedelta(days=5))
+    booking_ops.cancel_booking(cancelled_lately, now - timedelta(days=5))
     db.session.commit()
 
     calendar = reader(client.get(agenda_path(feed_token(division))).data)
@@ -78,7 +79,7 @@ def test_a_moved_appointment_keeps_its_uid_with_a_higher_sequence(
     path = agenda_path(feed_token(division))
     before = reader(client.get(path).data).events[0]
 
-    services.reschedule_booking(booking, at(7, "11:40"), now_utc(), policy=policy)
+    booking_ops.reschedule_booking(booking, at(7, "11:40"), now_utc(), policy=policy)
     db.session.commit()
     [after] = reader(client.get(path).data).events
 
@@ -103,7 +104,7 @@ def test_a_repeated_conditional_get_is_answered_304_without_rendering(
     assert len(renders) == 1
 
     # A change seconds later: both kinds of validator see it.
-    services.cancel_booking(booking, now_utc() + timedelta(seconds=2))
+    booking_ops.cancel_booking(booking, now_utc() + timedelta(seconds=2))
     db.session.commit()
     changed_etag = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
     changed_date = client.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]})
@@ -129,7 +130,7 @@ def test_an_unknown_or_rotated_token_gets_404(client, db, make_division, feed_to
     old = feed_token(division)
     assert client.get(agenda_path(old)).status_code == 200
 
-    new = feed_service.rotate_feed_token(division, now_utc())
+    new = feed_service.rotate_feed_token(division, now_utc(), feed_settings())
     db.session.commit()
 
     assert client.get(agenda_path(old)).status_code == 404
@@ -145,10 +146,10 @@ def test_the_token_is_long_random_and_only_its_hash_is_stored(db, make_division,
     assert len(token) >= 22  # at least 128 bits in URL-safe base64
     assert feed_token(second) != token
     row = db.session.scalar(db.select(FeedToken).where(FeedToken.division_id == first.id))
-    assert row.token_hash == services.hash_token(token)
+    assert row.token_hash == booking_ops.hash_token(token)
     assert token not in (row.token_hash, row.nonce)
     # The application can show the same link again without storing it.
-    assert feed_service.feed_token_state(first) == (True, token)
+    assert feed_service.feed_token_state(first, feed_settings()) == (True, token)
 
 
 def test_after_a_secret_key_change_the_link_works_but_must_be_rotated_to_be_shown(
@@ -159,11 +160,11 @@ def test_after_a_secret_key_change_the_link_works_but_must_be_rotated_to_be_show
     app.config["SECRET_KEY"] = "another-secret"
 
     assert client.get(agenda_path(token)).status_code == 200
-    assert feed_service.feed_token_state(division) == (True, None)
-    assert feed_service.ensure_feed_token(division, now_utc()) == (None, False)
-    new = feed_service.rotate_feed_token(division, now_utc())
+    assert feed_service.feed_token_state(division, feed_settings()) == (True, None)
+    assert feed_service.ensure_feed_token(division, now_utc(), feed_settings()) == (None, False)
+    new = feed_service.rotate_feed_token(division, now_utc(), feed_settings())
     db.session.commit()
-    assert feed_service.feed_token_state(division) == (True, new)
+    assert feed_service.feed_token_state(division, feed_settings()) == (True, new)
     assert client.get(agenda_path(token)).status_code == 404
 
 

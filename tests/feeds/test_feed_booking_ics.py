@@ -1,8 +1,8 @@
 """The citizen's .ics: one event that calendars import at the right Moscow time and update on changes."""
 from datetime import timedelta
 
-from booking import services
-from booking.timeutil import now_utc
+from booking import bookings as booking_ops
+from booking.core.timeutil import now_utc
 from feed_helpers import EVERY_DAY, at
 from feed_readers import assert_folded
 
@@ -55,7 +55,7 @@ def test_a_move_keeps_the_uid_and_raises_the_sequence(client, db, make_division,
     booking, token = make_booking(make_division(weekdays=EVERY_DAY), at(3, "10:00"))
     before = reader(client.get(ics_path(booking, token)).data).events[0]
 
-    services.reschedule_booking(booking, at(4, "12:00"), now_utc(), policy=policy)
+    booking_ops.reschedule_booking(booking, at(4, "12:00"), now_utc(), policy=policy)
     db.session.commit()
     after = reader(client.get(ics_path(booking, token)).data).events[0]
 
@@ -66,7 +66,7 @@ def test_a_move_keeps_the_uid_and_raises_the_sequence(client, db, make_division,
 
 def test_a_cancellation_is_shown_as_cancelled(client, db, make_division, make_booking, reader):
     booking, token = make_booking(make_division(weekdays=EVERY_DAY), at(3))
-    services.cancel_booking(booking, now_utc())
+    booking_ops.cancel_booking(booking, now_utc())
     db.session.commit()
 
     [event] = reader(client.get(ics_path(booking, token)).data).events

@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from icalendar import Event
 
-from booking import ical, scheduling
+from booking.core import ical, scheduling
 from helpers import MSK
 
 MONDAY = date(2027, 3, 1)

@@ -3,9 +3,9 @@ import pytest
 from flask import g, session
 from flask_wtf.csrf import generate_csrf
 
-from booking import feed_service
+from booking.feeds import service as feed_service
 from booking.models import Role
-from feed_helpers import agenda_path, form_fields
+from feed_helpers import feed_settings, agenda_path, form_fields
 
 
 def _csrf(client):
@@ -88,14 +88,14 @@ def test_a_head_creates_then_replaces_the_link_from_the_agenda_page(
     assert created.request.full_path == agenda_page(division)
     page = created.get_data(as_text=True)
 
-    exists, token = feed_service.feed_token_state(division)
+    exists, token = feed_service.feed_token_state(division, feed_settings())
     assert exists and f'value="http://localhost{agenda_path(token)}"' in page
     assert f'value="webcal://localhost{agenda_path(token)}"' in page
     assert client.get(agenda_path(token)).status_code == 200
 
     action, fields = form_fields(page)
     replaced = client.post(action, data=fields, follow_redirects=True)
-    new_token = feed_service.feed_token_state(division)[1]
+    new_token = feed_service.feed_token_state(division, feed_settings())[1]
     assert new_token != token and agenda_path(new_token) in replaced.get_data(as_text=True)
     assert "The previous link no longer works." in replaced.get_data(as_text=True)
     assert client.get(agenda_path(token)).status_code == 404
@@ -122,7 +122,7 @@ def test_other_staff_may_not_rotate(client, make_division, make_user, login, fee
     response = client.post(f"/feeds/agenda/{division.slug}/rotate", data={"csrf_token": _csrf(client)})
 
     assert response.status_code == 403
-    assert feed_service.feed_token_state(division) == (True, token)
+    assert feed_service.feed_token_state(division, feed_settings()) == (True, token)
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(client, make_division, feed_token):
@@ -132,7 +132,7 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, make_division, feed_toke
     response = client.post(f"/feeds/agenda/{division.slug}/rotate", data={"csrf_token": _csrf(client)})
 
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
-    assert feed_service.feed_token_state(division) == (True, token)
+    assert feed_service.feed_token_state(division, feed_settings()) == (True, token)
 
 
 def test_rotation_needs_the_form_token_and_never_redirects_off_site(client, make_division, make_user, login):
@@ -141,7 +141,7 @@ def test_rotation_needs_the_form_token_and_never_redirects_off_site(client, make
     path = f"/feeds/agenda/{division.slug}/rotate"
 
     assert client.post(path).status_code == 400
-    assert feed_service.feed_token_state(division) == (False, None)
+    assert feed_service.feed_token_state(division, feed_settings()) == (False, None)
 
     response = client.post(path, data={"csrf_token": _csrf(client), "next": "//evil.example/x"})
     assert response.status_code == 303 and response.headers["Location"] == "/"

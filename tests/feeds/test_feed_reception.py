@@ -1,9 +1,9 @@
 """The public reception-hours feed: one event per session, closures and holidays left out, no visitor."""
 from datetime import timedelta
 
-from booking import scheduling
+from booking.core import scheduling
 from booking.models import Closure
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from feed_helpers import EVERY_DAY, at, reception_day
 from feed_readers import assert_folded
 from helpers import MSK, slot_start

@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from booking import mail, services
+from booking import bookings as booking_ops
+from booking.notify import delivery, outbox
 from booking.database import outcome_connection
 from booking.models import OutboxMessage
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from conftest import flask_command
 from helpers import first_free_day, slot_start
 
@@ -41,7 +42,7 @@ def test_booking_succeeds_while_the_mail_server_is_down_and_mail_follows(db, cli
     assert api_booking(client, division, start).status_code == 201
 
     t0 = now_utc()
-    report = mail.deliver_all_due(t0)
+    report = delivery.deliver_all_due(t0)
     assert (report.sent, report.retried, report.connections) == (0, 2, 0)
     for row in rows(db):
         assert row.status == "pending" and row.attempts == 1
@@ -49,10 +50,10 @@ def test_booking_succeeds_while_the_mail_server_is_down_and_mail_follows(db, cli
         assert "Connection refused" in row.last_error or "Errno" in row.last_error
 
     smtp_server.start()
-    assert mail.deliver_all_due(t0 + timedelta(seconds=30)).claimed == 0  # back-off honoured
+    assert delivery.deliver_all_due(t0 + timedelta(seconds=30)).claimed == 0  # back-off honoured
     assert smtp_server.received == []
-    assert mail.deliver_all_due(t0 + timedelta(seconds=61)).sent == 2
-    assert mail.deliver_all_due(t0 + timedelta(minutes=10)).claimed == 0
+    assert delivery.deliver_all_due(t0 + timedelta(seconds=61)).sent == 2
+    assert delivery.deliver_all_due(t0 + timedelta(minutes=10)).claimed == 0
     assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ["ivanova@example.ru", "petrov@example.ru"]
     assert [row.status for row in rows(db)] == ["sent", "sent"]
 
@@ -65,7 +66,7 @@ def test_back_off_doubles_then_the_message_fails_and_staff_can_requeue_it(app, d
     now = now_utc()
     delays = []
     for _ in range(4):
-        mail.deliver_all_due(now)
+        delivery.deliver_all_due(now)
         [row] = rows(db)
         if row.status == "failed":
             break
@@ -73,12 +74,12 @@ def test_back_off_doubles_then_the_message_fails_and_staff_can_requeue_it(app, d
         now = row.next_attempt_at
     assert delays == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
     assert row.status == "failed" and row.attempts == 4
-    assert mail.failed_messages() == [row]
+    assert outbox.failed_messages() == [row]
 
     smtp_server.start()
-    assert mail.requeue(row, now) is True
+    assert outbox.requeue(row, now) is True
     db.session.commit()
-    assert mail.deliver_all_due(now).sent == 1
+    assert delivery.deliver_all_due(now).sent == 1
     assert [r.rcpt_tos for r in smtp_server.received] == [[booking.email]]
 
 
@@ -92,12 +93,12 @@ def test_every_attempt_sends_the_bytes_written_when_the_message_was_queued(db, m
     queued = row.raw_message
     assert queued.startswith(b"Content-Type: multipart/mixed")
 
-    assert mail.deliver_all_due(now_utc()).retried == 1
+    assert delivery.deliver_all_due(now_utc()).retried == 1
     [row] = rows(db)
     assert row.status == "pending" and row.raw_message == queued  # kept for the next attempt
 
     smtp_server.handler.refuse = {}
-    assert mail.deliver_all_due(row.next_attempt_at).sent == 1
+    assert delivery.deliver_all_due(row.next_attempt_at).sent == 1
     [received] = smtp_server.received
     assert received.data.replace(b"\r\n", b"\n") == queued.replace(b"\r\n", b"\n")
     message = received.message
@@ -115,7 +116,7 @@ def test_a_message_queued_without_finished_bytes_is_built_when_sent(db, make_div
     booking, _token = make_booking(make_division(), slot_start(first_free_day(), "10:20"))
     db.session.execute(sa.update(OutboxMessage).values(raw_message=None))
     db.session.commit()
-    assert mail.deliver_all_due(now_utc()).sent == 1
+    assert delivery.deliver_all_due(now_utc()).sent == 1
     [message] = smtp_server.messages
     assert message["To"].addresses[0].addr_spec == booking.email
     assert message["Message-ID"].startswith(f"<priyom.{rows(db)[0].id}.")
@@ -130,7 +131,7 @@ def test_a_permanent_refusal_fails_at_once_a_temporary_one_is_retried(db, make_d
     start = slot_start(first_free_day(), "10:20")
     for n, address in enumerate(("gone@example.ru", "full@example.ru", "fine@example.ru")):
         make_booking(division, start, email=address, phone=f"+7916000000{n}")
-    report = mail.deliver_all_due(now_utc())
+    report = delivery.deliver_all_due(now_utc())
     assert (report.sent, report.failed, report.retried, report.connections) == (1, 1, 1, 1)
     by_recipient = {row.recipient: row for row in rows(db)}
     assert by_recipient["gone@example.ru"].status == "failed"
@@ -147,7 +148,7 @@ def test_a_silent_server_times_out_instead_of_hanging(app, db, make_division, ma
         silent.listen()
         app.config.update(MAIL_PORT=silent.getsockname()[1], MAIL_TIMEOUT=1)
         started = time.monotonic()
-        report = mail.deliver_all_due(now_utc())
+        report = delivery.deliver_all_due(now_utc())
     assert time.monotonic() - started < 5
     assert report.retried == 1
     [row] = rows(db)
@@ -168,7 +169,7 @@ def test_claims_of_a_crashed_worker_are_recovered_and_live_claims_are_left_alone
                        .values(status="sending", claimed_by="live-worker", claimed_at=now - timedelta(seconds=5)))
     db.session.commit()
 
-    mail.deliver_all_due(now)
+    delivery.deliver_all_due(now)
     assert [r.rcpt_tos for r in smtp_server.received] == [["crashed@example.ru"]]
     by_recipient = {row.recipient: row for row in rows(db)}
     assert by_recipient["crashed@example.ru"].status == "sent"
@@ -179,7 +180,7 @@ def test_claims_of_a_crashed_worker_are_recovered_and_live_claims_are_left_alone
 def test_without_a_mail_server_messages_wait_in_the_outbox_and_the_log_says_so(app, db, make_division,
                                                                                make_booking, runner, caplog):
     app.config["MAIL_SERVER"] = ""
-    with caplog.at_level("WARNING", logger="booking.mail"):
+    with caplog.at_level("WARNING", logger="booking.notify"):
         make_booking(make_division(), slot_start(first_free_day(), "10:20"))
         result = runner.invoke(args=["send-mail"])
     assert result.exit_code == 0 and "sent 0" in result.output
@@ -190,12 +191,12 @@ def test_without_a_mail_server_messages_wait_in_the_outbox_and_the_log_says_so(a
 def test_a_reminder_is_not_sent_once_its_booking_is_cancelled(db, make_division, make_booking, smtp_server):
     now = now_utc()
     booking, _ = make_booking(make_division(), slot_start(first_free_day(), "10:20"), now=now - timedelta(days=5))
-    mail.deliver_all_due(now)
-    assert mail.queue_due_reminders(booking.start_utc - timedelta(hours=23)) == 1
+    delivery.deliver_all_due(now)
+    assert outbox.queue_due_reminders(booking.start_utc - timedelta(hours=23)) == 1
     db.session.commit()
-    services.cancel_booking(booking, now)
+    booking_ops.cancel_booking(booking, now)
     db.session.commit()
-    report = mail.deliver_all_due(booking.start_utc - timedelta(hours=22))
+    report = delivery.deliver_all_due(booking.start_utc - timedelta(hours=22))
     assert (report.sent, report.skipped) == (1, 1)
     assert [m["Subject"].split(" ")[0] for m in smtp_server.messages] == ["Вы", "Приём"]  # confirmation, cancellation
     assert {row.kind: row.status for row in rows(db)}["reminder"] == "skipped"

@@ -5,7 +5,8 @@ from email import policy as email_policy
 
 import sqlalchemy as sa
 
-from booking import mail, services
+from booking import bookings as booking_ops
+from booking.notify import common, delivery, outbox
 from booking.models import OutboxMessage
 from conftest import invite_of
 from helpers import MSK, details, slot_start
@@ -16,14 +17,14 @@ WEDNESDAY = date(2026, 12, 9)
 
 
 def book(db, division, policy, start=None, now=NOW, **overrides):
-    booking, token = services.create_booking(division, start or slot_start(WEDNESDAY, "10:20"),
+    booking, token = booking_ops.create_booking(division, start or slot_start(WEDNESDAY, "10:20"),
                                              details(**overrides), now, policy=policy)
     db.session.commit()
     return booking, token
 
 
 def deliver(now=NOW):
-    return mail.deliver_all_due(now)
+    return delivery.deliver_all_due(now)
 
 
 def outbox_rows(db):
@@ -82,7 +83,7 @@ def test_a_booking_sends_one_confirmation_with_an_invite(db, make_division, poli
 def test_reschedule_sends_an_updated_invite_with_the_same_uid(db, make_division, policy, smtp_server):
     division = make_division()
     booking, _token = book(db, division, policy)
-    services.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy)
+    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy)
     db.session.commit()
     deliver()
 
@@ -103,8 +104,8 @@ def test_reschedule_sends_an_updated_invite_with_the_same_uid(db, make_division,
 def test_cancellation_sends_cancel_with_the_same_uid_and_higher_sequence(db, make_division, policy, smtp_server):
     division = make_division()
     booking, _token = book(db, division, policy)
-    services.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy)
-    services.cancel_booking(booking, NOW)
+    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy)
+    booking_ops.cancel_booking(booking, NOW)
     db.session.commit()
     deliver()
 
@@ -125,7 +126,7 @@ def test_cancellation_sends_cancel_with_the_same_uid_and_higher_sequence(db, mak
 def test_a_division_cancelling_says_so_and_gives_the_reason(db, make_division, policy, smtp_server):
     division = make_division(name="Северный филиал")
     booking, _token = book(db, division, policy)
-    services.cancel_booking(booking, NOW, actor=services.Actor(kind="head"), reason="Руководитель в командировке")
+    booking_ops.cancel_booking(booking, NOW, actor=booking_ops.Actor(kind="head"), reason="Руководитель в командировке")
     db.session.commit()
     deliver()
 
@@ -141,7 +142,7 @@ def test_a_division_cancelling_says_so_and_gives_the_reason(db, make_division, p
 def test_english_booking_gets_english_mail(db, make_division, policy, smtp_server):
     division = make_division(name="Северный филиал", name_en="Northern branch")
     booking, token = book(db, division, policy, locale="en")
-    services.cancel_booking(booking, NOW)
+    booking_ops.cancel_booking(booking, NOW)
     db.session.commit()
     deliver()
 
@@ -157,7 +158,7 @@ def test_english_booking_gets_english_mail(db, make_division, policy, smtp_serve
 def test_header_injection_adds_no_header_and_no_recipient(db, make_division, policy, smtp_server):
     division = make_division(name="Филиал\r\nBcc: victim@example.org\r\nX-Evil: 1")
     booking, _token = book(db, division, policy, full_name="Пётр\r\nBcc: thief@example.org\u2028X-Evil: 2\u202e")
-    services.cancel_booking(booking, NOW, actor=services.Actor(kind="head"), reason="a\r\nX-Evil: 3")
+    booking_ops.cancel_booking(booking, NOW, actor=booking_ops.Actor(kind="head"), reason="a\r\nX-Evil: 3")
     db.session.commit()
     deliver()
 
@@ -174,8 +175,8 @@ def test_header_injection_adds_no_header_and_no_recipient(db, make_division, pol
 
 
 def test_header_text_keeps_one_clean_line():
-    assert mail.header_text("a\r\nb\tc\u2028d\u0085e\u202ef\u200bg  h") == "a b c d e f g h"
-    assert mail.header_text("x" * 500) == "x" * 200
+    assert common.header_text("a\r\nb\tc\u2028d\u0085e\u202ef\u200bg  h") == "a b c d e f g h"
+    assert common.header_text("x" * 500) == "x" * 200
 
 
 def test_an_invalid_address_is_kept_as_failed_for_staff(db, make_division, policy, smtp_server):
@@ -183,7 +184,7 @@ def test_an_invalid_address_is_kept_as_failed_for_staff(db, make_division, polic
     booking, _token = book(db, division, policy, email="not an address")
     deliver()
     assert smtp_server.received == []
-    [failed] = mail.failed_messages()
+    [failed] = outbox.failed_messages()
     assert failed.booking_id == booking.id and failed.last_error.startswith("invalid address")
 
 
@@ -208,7 +209,7 @@ def test_the_private_link_is_removed_from_the_outbox_once_sent(db, make_division
 def test_queuing_twice_keeps_one_message(db, make_division, policy, smtp_server):
     division = make_division()
     booking, token = book(db, division, policy)
-    assert mail.queue_confirmation(booking, token, NOW) is False
+    assert outbox.queue_confirmation(booking, token, NOW) is False
     db.session.commit()
     deliver()
     assert len(smtp_server.received) == 1
@@ -220,15 +221,15 @@ def test_a_failed_change_leaves_no_message(db, make_division, policy, smtp_serve
     other, _ = book(db, division, policy, start=slot_start(WEDNESDAY, "11:00"), email="b@example.ru",
                     phone="+79160000002")
     try:
-        services.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy)
-    except services.SlotTaken:
+        booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy)
+    except booking_ops.SlotTaken:
         db.session.rollback()
     assert [row.kind for row in outbox_rows(db)] == ["confirmation", "confirmation"]
 
 
 def test_messages_are_written_in_the_bookings_transaction(db, make_division, policy, smtp_server):
     division = make_division()
-    services.create_booking(division, slot_start(WEDNESDAY, "10:20"), details(), NOW, policy=policy)
+    booking_ops.create_booking(division, slot_start(WEDNESDAY, "10:20"), details(), NOW, policy=policy)
     db.session.rollback()
     assert outbox_rows(db) == []
 
@@ -236,7 +237,7 @@ def test_messages_are_written_in_the_bookings_transaction(db, make_division, pol
 def test_later_messages_offer_a_fresh_link_instead_of_the_token(db, make_division, policy, smtp_server, client):
     division = make_division()
     booking, old_token = book(db, division, policy, start=slot_start(MONDAY + timedelta(days=7), "10:20"))
-    services.reschedule_booking(booking, slot_start(MONDAY + timedelta(days=7), "11:00"), NOW, policy=policy)
+    booking_ops.reschedule_booking(booking, slot_start(MONDAY + timedelta(days=7), "11:00"), NOW, policy=policy)
     db.session.commit()
     deliver()
     notice = smtp_server.messages[-1]
@@ -251,7 +252,7 @@ def test_later_messages_offer_a_fresh_link_instead_of_the_token(db, make_divisio
         answers.append((response.status_code, response.get_data()))
     assert answers[0] == answers[1]
     assert answers[0][0] == 200 and "a new link is on its way" in answers[0][1].decode()
-    mail.deliver_all_due(datetime.now(timezone.utc))
+    delivery.deliver_all_due(datetime.now(timezone.utc))
     link_message = smtp_server.messages[-1]
     assert len(smtp_server.received) == 3
     assert link_message["Subject"] == f"Новая ссылка для записи {booking.code}"

@@ -2,9 +2,9 @@
 import pytest
 import sqlalchemy as sa
 
-from booking import mail
+from booking.notify import delivery, outbox
 from booking.models import OutboxMessage, User
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from helpers import first_free_day, slot_start
 
 
@@ -24,9 +24,9 @@ def failed_message(app, db, make_division, make_booking, smtp_server):
     app.config["MAIL_MAX_ATTEMPTS"] = 1
     smtp_server.handler.refuse = {"petrov@example.ru": "451 4.3.0 Try later"}
     make_booking(make_division(), slot_start(first_free_day(), "10:20"), email="petrov@example.ru")
-    mail.deliver_all_due(now_utc())
+    delivery.deliver_all_due(now_utc())
     smtp_server.handler.refuse = {}
-    [message] = mail.failed_messages()
+    [message] = outbox.failed_messages()
     return message
 
 
@@ -43,7 +43,7 @@ def test_an_administrator_sees_failed_messages_and_sends_one_again(db, client, l
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(OutboxMessage, failed_message.id).status == "pending"
-    assert mail.deliver_all_due(now_utc()).sent == 1
+    assert delivery.deliver_all_due(now_utc()).sent == 1
     assert [r.rcpt_tos for r in smtp_server.received] == [["petrov@example.ru"]]
     assert "petrov@example.ru" not in client.get("/staff/outbox").get_data(as_text=True)
 

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from booking import services
+from booking import bookings as booking_ops
 from booking.models import OutboxMessage
 from helpers import MSK, details, slot_start
 
@@ -14,7 +14,7 @@ THURSDAY = date(2026, 12, 10)
 
 
 def book(db, policy, division, start, now=MONDAY_MORNING, **overrides):
-    booking, _token = services.create_booking(division, start, details(**overrides), now, policy=policy)
+    booking, _token = booking_ops.create_booking(division, start, details(**overrides), now, policy=policy)
     db.session.commit()
     return booking
 
@@ -60,7 +60,7 @@ def test_no_reminder_for_a_booking_made_after_its_reminder_time(db, policy, make
 
 def test_no_reminder_for_a_cancelled_booking(db, policy, make_division, runner, smtp_server):
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"))
-    services.cancel_booking(booking, MONDAY_MORNING + timedelta(hours=1))
+    booking_ops.cancel_booking(booking, MONDAY_MORNING + timedelta(hours=1))
     db.session.commit()
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-08T10:21:00+03:00")
     assert reminders(smtp_server) == []
@@ -74,7 +74,7 @@ def test_no_reminder_once_the_visit_has_begun(db, policy, make_division, runner,
 def test_a_moved_booking_is_reminded_of_its_new_time(db, policy, make_division, runner, smtp_server):
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"))
     send_reminders(runner, "2026-12-08T10:21:00+03:00")
-    services.reschedule_booking(db.session.get(type(booking), booking.id), slot_start(THURSDAY, "11:00"),
+    booking_ops.reschedule_booking(db.session.get(type(booking), booking.id), slot_start(THURSDAY, "11:00"),
                                 datetime(2026, 12, 8, 11, 0, tzinfo=MSK), policy=policy)
     db.session.commit()
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-09T10:21:00+03:00")
@@ -87,7 +87,7 @@ def test_a_moved_booking_is_reminded_of_its_new_time(db, policy, make_division, 
 def test_a_booking_moved_after_the_new_reminder_time_gets_none(db, policy, make_division, runner, smtp_server):
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"))
     # Moved on Tuesday at noon to Wednesday 11:00, less than a day ahead: the move notice says it all.
-    services.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), datetime(2026, 12, 8, 12, 0, tzinfo=MSK),
+    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), datetime(2026, 12, 8, 12, 0, tzinfo=MSK),
                                 policy=policy)
     db.session.commit()
     for at in ("2026-12-08T12:05:00+03:00", "2026-12-09T10:50:00+03:00"):
@@ -132,7 +132,7 @@ def test_a_bad_instant_is_refused(runner):
 
 
 def test_reminder_hours_accept_a_list_in_any_form():
-    from booking.mail import reminder_offsets
+    from booking.notify.common import reminder_offsets
 
     assert reminder_offsets("24,2") == reminder_offsets([2, 24]) == [timedelta(hours=2), timedelta(hours=24)]
     assert reminder_offsets(24) == reminder_offsets("24") == [timedelta(hours=24)]

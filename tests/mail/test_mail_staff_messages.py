@@ -1,10 +1,11 @@
 """Messages to staff go through the same outbox and delivery as the citizens' ones."""
 import sqlalchemy as sa
 
-from booking import accounts, mail
-from booking.login_throttle import ThrottleRules, attempt_login
+from booking import accounts
+from booking.accounts.throttle import ThrottleRules, attempt_login
+from booking.core.timeutil import now_utc
 from booking.models import OutboxMessage
-from booking.timeutil import now_utc
+from booking.notify import delivery
 
 
 def test_an_account_lock_notice_is_delivered_to_the_holder_and_the_administrators(app, db, smtp_server):
@@ -18,7 +19,7 @@ def test_an_account_lock_notice_is_delivered_to_the_holder_and_the_administrator
                       app.config["SECRET_KEY"])
     db.session.commit()
 
-    report = mail.deliver_all_due(now)
+    report = delivery.deliver_all_due(now)
 
     assert report.sent == 2
     received = {tuple(m.rcpt_tos): m.message for m in smtp_server.received}

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import (content_type_conformance, not_a_server_error, positive_data_acceptance,
                                  response_schema_conformance, status_code_conformance)
 
-from booking.openapi import openapi_document
+from booking.api.openapi import openapi_document
 from helpers import MSK, first_free_day, slot_start
 from prod.kit import api_payload
 

@@ -4,9 +4,10 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from booking import retention, services
+from booking import bookings as booking_ops
+from booking.bookings import retention
 from booking.models import AuditEntry, Booking, BookingStatus, OutboxMessage
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from helpers import MSK, first_free_day, slot_start
 
 # Monday 2024-12-02: a visit long past.
@@ -23,7 +24,7 @@ def old_and_recent(db, make_division, make_booking):
                                   address="Москва, ул. Старая, д. 1", account="1234567890",
                                   message="Нет отопления с октября", topic="heating")
     old.staff_note = "Звонил дважды, просил перезвонить на +79160000000"
-    services.cancel_booking(old, OLD_NOW + timedelta(minutes=5), reason="по просьбе Старова")
+    booking_ops.cancel_booking(old, OLD_NOW + timedelta(minutes=5), reason="по просьбе Старова")
     db.session.add_all([
         OutboxMessage(booking_id=old.id, kind="confirmation", recipient=old.email, subject="Запись K7Q",
                       body_text="Старов Олег, вы записаны", body_html="<p>Старов Олег</p>", ics="BEGIN:VCALENDAR",
@@ -51,7 +52,7 @@ def test_purge_blanks_personal_data_and_keeps_the_statistics(db, old_and_recent)
     assert {name: getattr(old, name) for name in before} == before
     assert old.status == BookingStatus.CANCELLED
     assert old.purged_at == now
-    assert services.find_booking(old.code, old_token) is None  # the manage link is dead
+    assert booking_ops.find_booking(old.code, old_token) is None  # the manage link is dead
 
     entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.booking_id == old.id)).all()
     assert [e.action for e in entries] == ["created", "cancelled"]
@@ -70,7 +71,7 @@ def test_purge_blanks_personal_data_and_keeps_the_statistics(db, old_and_recent)
 
     recent = db.session.get(Booking, recent.id)
     assert recent.full_name == "Новиков Николай" and recent.purged_at is None
-    assert services.find_booking(recent.code, recent_token) is recent
+    assert booking_ops.find_booking(recent.code, recent_token) is recent
 
 
 def test_purging_again_changes_nothing(db, old_and_recent):

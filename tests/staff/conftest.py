@@ -1,40 +1,13 @@
 """Fixtures for the staff side: accounts, logging in, and the days tests book on.
 
-Password hashing keeps argon2id but with small costs, so a test that logs in
-five people stays fast. CSRF protection stays on: every POST carries a token
+CSRF protection stays on: every POST carries a token
 read from a page, as a browser would send it.
 """
 import pytest
-from argon2 import PasswordHasher
-from flask import g
-from flask.testing import FlaskClient
 
-from booking import accounts, auth
-from helpers import first_free_day
+from booking import accounts
+from helpers import Browser, first_free_day
 from staff_support import PASSWORD, log_in, recent_day, text
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(accounts._dummy, "password_hash", "")
-
-
-class Browser(FlaskClient):
-    """A test client whose requests do not share per-request state.
-
-    The ``app`` fixture keeps one application context open for the whole test, so
-    every request would see the same ``flask.g``, where Flask-Login keeps the
-    current user and Flask-WTF the CSRF token. A browser's requests never share
-    them; forget both after each request.
-    """
-
-    def open(self, *args, **kwargs):
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            g.pop("_login_user", None)
-            g.pop("csrf_token", None)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import holidays
 import sqlalchemy as sa
 
 from booking.models import AuditEntry
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from helpers import MSK, slot_start
 
 PASSWORD = "correct horse battery"

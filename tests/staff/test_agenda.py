@@ -2,9 +2,9 @@
 import re
 from datetime import time, timedelta
 
-from booking import services
+from booking import bookings as booking_ops
 from booking.models import ReceptionRule
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from helpers import slot_start
 from staff_support import text, today
 
@@ -68,7 +68,7 @@ def test_cancelled_bookings_free_their_slot_and_are_listed_apart(client, make_di
                                                                  login_as, coming_day):
     division = make_division(start="10:00", end="10:20")
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Отменов Иван")
-    services.cancel_booking(booking, now_utc())
+    booking_ops.cancel_booking(booking, now_utc())
     login_as(make_user("head", divisions=[division]))
     html = text(client.get(f"/agenda/{coming_day.isoformat()}"))
     assert rows(html) == ["10:00–10:20 Free"]

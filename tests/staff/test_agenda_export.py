@@ -4,9 +4,9 @@ import io
 
 import pytest
 
-from booking import services
-from booking.exports import csv_bytes, spreadsheet_safe
-from booking.timeutil import now_utc
+from booking import bookings as booking_ops
+from booking.core.exports import csv_bytes, spreadsheet_safe
+from booking.core.timeutil import now_utc
 from helpers import slot_start
 from staff_support import post
 
@@ -74,7 +74,7 @@ def test_cancelled_bookings_come_last_with_their_status(client, make_division, m
                                                         coming_day):
     division = make_division(start="10:00", end="10:20")
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Отменов Иван")
-    services.cancel_booking(booking, now_utc())
+    booking_ops.cancel_booking(booking, now_utc())
     login_as(make_user("operator"))
     rows = read_csv(client.get(f"/agenda/{coming_day.isoformat()}.csv?division={division.slug}"))
     assert [row[:3] for row in rows[1:]] == [["10:00–10:20", "Free", ""], ["10:00–10:20", "Cancelled", "Отменов Иван"]]

@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from booking import login_throttle
-from booking.login_throttle import ThrottleRules, attempt_login, client_network, delay_after
+from booking.accounts import throttle as login_throttle
+from booking.accounts.throttle import ThrottleRules, attempt_login, client_network, delay_after
 from booking.models import OutboxMessage
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from staff_support import PASSWORD, log_in, text
 
 SECRET = "test-secret-key-of-thirty-two-characters"

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from booking import mail
+from booking.notify import outbox
 from booking.models import Booking, BookingStatus, OutboxMessage
 from helpers import MSK, slot_start
 from staff_support import audit_trail, post, text
@@ -69,7 +69,7 @@ def test_a_caller_without_e_mail_is_booked_and_nothing_is_mailed(client, db, mak
     assert "none: changes are not mailed, tell the visitor by phone" in page
 
     # A reminder is never due for it, and a move or a cancellation reminds staff to call.
-    assert mail.queue_due_reminders(start - timedelta(hours=20), [timedelta(hours=24)]) == 0
+    assert outbox.queue_due_reminders(start - timedelta(hours=20), [timedelta(hours=24)]) == 0
     moved = post(client, f"/staff/bookings/{booking.code}/move", {"start": slot_start(coming_day, "12:00").isoformat()})
     assert moved.status_code == 303
     page = text(client.get(moved.headers["Location"]))

@@ -5,9 +5,9 @@ from datetime import time, timedelta
 
 import pytest
 
-from booking import services
+from booking import bookings as booking_ops
 from booking.models import BookingStatus, Closure, ReceptionRule
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 from helpers import slot_start
 from staff_support import audit_trail, post, text
 
@@ -194,14 +194,14 @@ def test_fewer_places_affect_the_last_booked_places(db, make_division, make_book
     division = make_division(places=2)
     first, _ = make_booking(division, slot_start(coming_day, "10:00"))
     second, _ = make_booking(division, slot_start(coming_day, "10:00"))
-    fewer = [replace(services.RuleSpec.of(r), places=1) for r in division.rules]
-    assert services.affected_bookings(division, fewer, division.closures, now_utc(), policy) == [second]
+    fewer = [replace(booking_ops.RuleSpec.of(r), places=1) for r in division.rules]
+    assert booking_ops.affected_bookings(division, fewer, division.closures, now_utc(), policy) == [second]
 
 
 def test_past_and_cancelled_bookings_are_never_affected(db, make_division, make_booking, policy, coming_day):
     division = make_division()
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"))
-    assert services.affected_bookings(division, [], [], now_utc(), policy) == [booking]
-    assert services.affected_bookings(division, [], [], booking.start_utc, policy) == []
-    services.cancel_booking(booking, now_utc())
-    assert services.affected_bookings(division, [], [], now_utc(), policy) == []
+    assert booking_ops.affected_bookings(division, [], [], now_utc(), policy) == [booking]
+    assert booking_ops.affected_bookings(division, [], [], booking.start_utc, policy) == []
+    booking_ops.cancel_booking(booking, now_utc())
+    assert booking_ops.affected_bookings(division, [], [], now_utc(), policy) == []

@@ -3,9 +3,9 @@ from datetime import timedelta
 
 import pytest
 
-from booking.auth import check_password
+from booking.accounts.auth import check_password
 from booking.models import User
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 
 def user(db, email):

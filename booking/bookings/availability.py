@@ -1,0 +1,235 @@
+"""The read side of bookings: which slots a division offers and how many places each has left.
+
+Request-free: the caller hands in ``now`` and the policy. The public listing
+takes a lean path (:func:`division_availability`): a division's schedule is
+cached per process for ``SCHEDULE_CACHE_SECONDS``, the places held are read on
+every call, and statements are built once.
+"""
+import contextlib
+import functools
+import time
+import weakref
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..core import scheduling
+from ..extensions import db
+from ..models import Booking, BookingStatus, Closure, Division, ReceptionRule, UTCDateTime
+from .values import SlotNotBookable, SlotView
+
+def active_divisions():
+    return db.session.scalars(sa.select(Division).where(Division.active).order_by(Division.name)).all()
+
+
+def get_division(slug, include_inactive=False):
+    query = sa.select(Division).where(Division.slug == slug)
+    if not include_inactive:
+        query = query.where(Division.active)
+    return db.session.scalar(query)
+
+
+
+def all_divisions():
+    """Every division, open for bookings or not, by name."""
+    return db.session.scalars(sa.select(Division).order_by(Division.name)).all()
+
+
+
+# Built once: the listing runs these on every request, and building a statement costs
+# more than SQLite takes to answer it.
+_HELD_PLACES = (
+    sa.select(sa.type_coerce(Booking.start_utc, sa.types.NullType()), sa.func.count())
+    .where(Booking.division_id == sa.bindparam("division_id"),
+           Booking.start_utc >= sa.bindparam("first_dt", type_=UTCDateTime()),
+           Booking.start_utc < sa.bindparam("last_dt", type_=UTCDateTime()),
+           Booking.status.in_(BookingStatus.HOLDING))
+    .group_by(Booking.start_utc)
+    .order_by(Booking.start_utc)
+)
+_ACTIVE_DIVISION_RULES = (
+    sa.select(Division.id, ReceptionRule.weekday, ReceptionRule.start_time, ReceptionRule.end_time,
+              ReceptionRule.slot_minutes, ReceptionRule.places, ReceptionRule.valid_from, ReceptionRule.valid_until)
+    .outerjoin(ReceptionRule, ReceptionRule.division_id == Division.id)
+    .where(Division.slug == sa.bindparam("slug"), Division.active)
+)
+_CLOSURES = sa.select(Closure.first_day, Closure.last_day).where(Closure.division_id == sa.bindparam("division_id"))
+
+
+def _held_places(division_id, first_dt, last_dt, conn=None):
+    """``(starts, places)``: two parallel tuples, slot starts as the database gives them and places held.
+
+    One grouped query, on the session's connection unless given another. The
+    starts stay unconverted: comparing them is all a cached listing needs, and
+    converting a few hundred datetimes would cost more than the query.
+    """
+    rows = (conn or db.session.connection()).execute(
+        _HELD_PLACES, {"division_id": division_id, "first_dt": first_dt, "last_dt": last_dt}).all()
+    return tuple(zip(*rows)) or ((), ())
+
+
+def _counts(held):
+    """What :func:`_held_places` returned as ``{slot start (aware UTC): places held}``."""
+    dialect = db.session.get_bind().dialect
+    column_type = Booking.__table__.c.start_utc.type
+    convert = column_type.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value)
+    return dict(zip(map(convert, held[0]), held[1]))
+
+
+
+
+def schedule_slots(division, now, policy, first_day=None, last_day=None):
+    """The bookable slots of ``division`` (free or not) within the window."""
+    window = scheduling.booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
+    lo = first_day or window.first_day
+    hi = last_day or window.last_day
+    holidays = scheduling.public_holidays(lo, hi, policy.holiday_country)
+    return scheduling.bookable_slots(division.rules, division.closures, holidays, window, policy.tz, lo, hi)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """A division's bookable slots in a date range and the places held in each, at one moment.
+
+    ``key`` is equal for two availabilities exactly when their views are equal,
+    so whatever is derived from the views can be cached under it.
+    """
+
+    slots: list
+    held: tuple  # (starts as stored, places held) of the slots with a holder
+    key: tuple
+
+    @functools.cached_property
+    def counts(self):
+        """Places held per slot start (aware UTC)."""
+        return _counts(self.held)
+
+    def views(self, only_free=True):
+        """:class:`SlotView` of each slot (only those with a free place by default), in time order."""
+        counts = self.counts
+        views = [SlotView(s.start_dt, s.end_dt, s.capacity, max(s.capacity - counts.get(s.start_dt, 0), 0))
+                 for s in self.slots]
+        return [v for v in views if v.available > 0] if only_free else views
+
+
+def availability(division, now, policy, first_day=None, last_day=None):
+    """The slots of ``division`` within the window with their held places, in one query."""
+    return _availability(division.id, scheduling.rule_values(division.rules),
+                         scheduling.closure_values(division.closures), now, policy,
+                         first_day, last_day)
+
+
+def division_availability(slug, now, policy, first_day=None, last_day=None):
+    """:func:`availability` of the active division ``slug``, or None: the public listing's lean path.
+
+    The division's schedule (its rules and closures) comes from a per-process
+    cache kept for ``SCHEDULE_CACHE_SECONDS``; the places held are read every time.
+    """
+    with _reading() as conn:
+        schedule = _cached_schedule(slug, conn, policy.schedule_cache_seconds)
+        if schedule is None:
+            return None
+        division_id, rules, closures = schedule
+        return _availability(division_id, rules, closures, now, policy, first_day, last_day,
+                             conn)
+
+
+@contextlib.contextmanager
+def _reading():
+    """A connection of its own for a read that needs no transaction of the session's.
+
+    On a database server it runs in autocommit: no BEGIN and ROLLBACK round
+    trips around a single query. SQLite keeps the transaction handling of
+    :mod:`booking.database`, which autocommit would undo.
+    """
+    conn = db.engine.connect()
+    try:
+        if conn.dialect.name != "sqlite":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+    finally:
+        conn.close()
+
+
+# Per engine, so that each application (and each test's) keeps its own.
+_SCHEDULES = weakref.WeakKeyDictionary()
+
+
+def _cached_schedule(slug, conn, max_age):
+    """``(division_id, rules, closures)`` of the active division ``slug``, or None.
+
+    Rules and closures change a few times a year and the listing is read all
+    day: reading them once per process every few seconds instead of on every
+    request saves two of the listing's three queries. A change flushed by this
+    process is seen at once (see :func:`_forget_schedules`), one made elsewhere
+    within ``SCHEDULE_CACHE_SECONDS``; a booking is always checked against the
+    rules as they are.
+    """
+    cache = _SCHEDULES.setdefault(conn.engine, {})
+    found = cache.get(slug)
+    if found is not None and found[0] > time.monotonic():
+        return found[1]
+    rows = conn.execute(_ACTIVE_DIVISION_RULES, {"slug": slug}).all()
+    if not rows:
+        return None  # not remembered: unknown names must not fill the cache
+    division_id = rows[0][0]
+    rules = scheduling.rule_values(scheduling.RuleValues(*row[1:]) for row in rows if row[1] is not None)
+    closures = scheduling.closure_values(scheduling.ClosureValues(*row)
+                                         for row in conn.execute(_CLOSURES, {"division_id": division_id}))
+    schedule = (division_id, rules, closures)
+    cache[slug] = (time.monotonic() + max_age, schedule)
+    return schedule
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _forget_schedules(session, _flush_context):
+    """Drop this process's cached schedules when it changes a division, a rule or a closure."""
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, (Division, ReceptionRule, Closure)) for obj in touched):
+        _SCHEDULES.pop(session.get_bind(), None)
+
+
+def _availability(division_id, rules, closures, now, policy, first_day, last_day, conn=None):
+    window = scheduling.booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
+    lo = first_day or window.first_day
+    hi = last_day or window.last_day
+    holidays = scheduling.public_holidays(lo, hi, policy.holiday_country)
+    slots = scheduling.bookable_slots(rules, closures, holidays, window, policy.tz, lo, hi)
+    held = _held_places(division_id, slots[0].start_dt, slots[-1].end_dt, conn) if slots else ((), ())
+    # The slots follow from the schedule's inputs and the first bookable start; the views add what is held.
+    key = (rules, closures, policy.tz, policy.holiday_country, max(lo, window.first_day), min(hi, window.last_day),
+           slots[0].start_dt if slots else None, held)
+    return Availability(slots, held, key)
+
+
+def slot_views(division, now, policy, first_day=None, last_day=None, only_free=True):
+    """Bookable slots with free places, in time order."""
+    return availability(division, now, policy, first_day, last_day).views(only_free)
+
+
+def slot_view_at(division, start_dt, now, policy):
+    """The bookable slot starting at ``start_dt`` with its free places, or None."""
+    day = start_dt.astimezone(policy.tz).date()
+    for view in slot_views(division, now, policy, day, day, only_free=False):
+        if view.start_dt == start_dt:
+            return view
+    return None
+
+
+def free_alternatives(division, start_dt, now, policy):
+    """The free slots nearest to ``start_dt``, other than it."""
+    return alternatives(division, start_dt, now, policy, exclude=start_dt)
+
+
+def alternatives(division, start_dt, now, policy, exclude=None):
+    free = [v for v in slot_views(division, now, policy) if v.start_dt != exclude]
+    return scheduling.nearest(free, start_dt, count=3)
+
+
+def bookable_slot(division, start_dt, now, policy):
+    day = start_dt.astimezone(policy.tz).date()
+    slot = scheduling.slot_at(schedule_slots(division, now, policy, day, day), start_dt)
+    if slot is None:
+        raise SlotNotBookable(alternatives=alternatives(division, start_dt, now, policy))
+    return slot

@@ -1,0 +1,54 @@
+"""The fixed vocabularies of bookings: statuses, topics, staff roles, channels and audit actions.
+
+String enums: a member is its stored value, so it compares, hashes, serialises
+and binds to SQL as the plain string the database holds.
+"""
+from enum import StrEnum, nonmember
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+    # Statuses that keep their place in the slot.
+    HOLDING = nonmember(("booked", "attended", "no_show"))
+
+
+class Topic(StrEnum):
+    HEATING = "heating"
+    HOT_WATER = "hot_water"
+    BILLING = "billing"
+    CONNECTION = "connection"
+    OTHER = "other"
+
+    # Topics where the in-house networks note applies.
+    IN_HOUSE_NOTE = nonmember(("heating", "hot_water"))
+
+
+class Role(StrEnum):
+    HEAD = "head"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+class Channel(StrEnum):
+    """How a booking was made."""
+
+    WEB = "web"
+    PHONE = "phone"
+    API = "api"
+
+
+class AuditAction(StrEnum):
+    """What an audit entry records (a mark records the new status)."""
+
+    CREATED = "created"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    NOTE = "note"
+    KEPT_AS_EXCEPTION = "kept_as_exception"
+    LINK_RENEWED = "link_renewed"

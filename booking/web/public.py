@@ -1,0 +1,152 @@
+"""The citizen's pages: divisions, free slots, booking form, and the private manage page."""
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from .. import bookings
+from ..core.timeutil import now_utc
+from ..models import Topic
+from ..security import limit_booking
+from .forms import BookingForm, CancelForm, MoveForm
+from .helpers import commit_or_refuse, current_policy, details_from, division_or_404, parse_start, week_of_slots
+
+bp = Blueprint("public", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("public/index.html", divisions=bookings.active_divisions())
+
+
+@bp.get("/lang/<lang>")
+def set_language(lang):
+    if lang in ("ru", "en"):
+        session["lang"] = lang
+    target = request.args.get("next", "")
+    # Only paths on this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        target = url_for("public.index")
+    return redirect(target)
+
+
+@bp.get("/divisions/<slug>")
+def division(slug):
+    division = division_or_404(slug)
+    policy = current_policy()
+    now = now_utc()
+    return render_template("public/division.html", division=division,
+                           week=week_of_slots(division, now, policy), policy=policy)
+
+
+@bp.route("/divisions/<slug>/book", methods=["GET", "POST"])
+@limit_booking
+def book(slug):
+    division = division_or_404(slug)
+    if request.method == "POST" and request.form.get("website"):
+        # A bot filled the honeypot: answer as if all went well, store nothing.
+        log.info("booking form honeypot filled; nothing stored")
+        return render_template("public/received.html", division=division)
+    policy = current_policy()
+    now = now_utc()
+    form = BookingForm()
+    start_dt = parse_start(form.choose_start(request), policy)
+    if start_dt is None:
+        flash(_("Choose a time first."), "error")
+        return redirect(url_for("public.division", slug=slug))
+
+    slot = bookings.slot_view_at(division, start_dt, now, policy)
+    if slot is None and request.method == "GET":
+        flash(_("This time cannot be booked. Choose another one."), "error")
+        return redirect(url_for("public.division", slug=slug, week=start_dt.astimezone(policy.tz).date()))
+
+    alternatives, problem = [], None
+    if slot is None:
+        # The time stopped being bookable while the form was filled in: keep what was typed.
+        form.validate()
+        alternatives = bookings.free_alternatives(division, start_dt, now, policy)
+        problem = bookings.SlotNotBookable.code
+    elif form.validate_on_submit():
+        made, refusal = commit_or_refuse(
+            lambda: bookings.create_booking(division, start_dt, details_from(form), now, policy))
+        if refusal is None:
+            booking, token = made
+            return redirect(url_for("public.manage", code=booking.code, token=token, new=1), code=303)
+        alternatives, problem = refusal.alternatives, refusal.code
+    elif slot.available == 0:
+        alternatives, problem = bookings.free_alternatives(division, start_dt, now, policy), bookings.SlotTaken.code
+    status = 409 if problem else (422 if form.errors else 200)
+    return render_template("public/book.html", division=division, form=form, slot=slot,
+                           problem=problem, alternatives=alternatives,
+                           note_topics=Topic.IN_HOUSE_NOTE), status
+
+
+def _booking_or_404(code, token):
+    booking = bookings.find_booking(code, token)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+@bp.get("/bookings/<code>")
+def manage(code):
+    token = request.args.get("token", "")
+    booking = _booking_or_404(code, token)
+    now = now_utc()
+    return render_template("public/booking.html", booking=booking, token=token,
+                           is_new=request.args.get("new") == "1",
+                           can_change=bookings.can_change(booking, now))
+
+
+@bp.get("/bookings/<code>/cancel")
+def confirm_cancel(code):
+    """Ask before cancelling: a mistaken tap on a phone should not lose the appointment."""
+    token = request.args.get("token", "")
+    booking = _booking_or_404(code, token)
+    if not bookings.can_change(booking, now_utc()):
+        flash(_("This appointment can no longer be changed."), "error")
+        return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
+    return render_template("public/cancel.html", booking=booking, token=token, form=CancelForm(token=token))
+
+
+@bp.post("/bookings/<code>/cancel")
+def cancel(code):
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    booking = _booking_or_404(code, form.token.data)
+    _done, refusal = commit_or_refuse(lambda: bookings.cancel_booking(booking, now_utc()))
+    if refusal is None:
+        flash(_("The appointment is cancelled."), "success")
+    else:
+        flash(_("This appointment can no longer be changed."), "error")
+    return redirect(url_for("public.manage", code=booking.code, token=form.token.data), code=303)
+
+
+@bp.route("/bookings/<code>/move", methods=["GET", "POST"])
+def move(code):
+    form = MoveForm()
+    token = form.token.data if request.method == "POST" else request.args.get("token", "")
+    booking = _booking_or_404(code, token)
+    policy = current_policy()
+    now = now_utc()
+    if not bookings.can_change(booking, now):
+        flash(_("This appointment can no longer be changed."), "error")
+        return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
+    problem, alternatives = None, []
+    if form.validate_on_submit():
+        start_dt = parse_start(form.start.data, policy)
+        if start_dt is None:
+            refusal = bookings.SlotNotBookable()
+        else:
+            _done, refusal = commit_or_refuse(lambda: bookings.reschedule_booking(booking, start_dt, now, policy))
+        if refusal is None:
+            flash(_("The appointment is moved."), "success")
+            return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
+        problem, alternatives = refusal.code, refusal.alternatives
+    form.token.data = token
+    return render_template("public/move.html", booking=booking, form=form, token=token,
+                           week=week_of_slots(booking.division, now, policy), problem=problem,
+                           alternatives=alternatives), (409 if problem else 200)

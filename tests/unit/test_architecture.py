@@ -1,0 +1,107 @@
+"""The layout's rules, read from the source: what each part of ``booking`` may import.
+
+- ``core/`` is pure: the standard library and its field's libraries, nothing of Flask, the
+  database or the rest of ``booking``;
+- the operations (``bookings/``, ``accounts/``, ``feeds/``) never read the request or the
+  application in context, and never import the delivery adapters (``web/``, ``api/``, ``cli``);
+  ``notify/`` never reads the request;
+- a view module never imports another module's private names;
+- no module grows past ~400 lines.
+"""
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "booking"
+CORE_MAY_IMPORT = {"bisect", "collections", "csv", "dataclasses", "datetime", "enum", "functools", "io", "itertools",
+                   "re", "typing", "unicodedata", "zoneinfo", "holidays", "icalendar", "phonenumbers",
+                   "email_validator"}
+OPERATIONS = ("bookings", "accounts", "feeds")
+ADAPTERS = ("web", "api", "cli")
+MAX_LINES = 420
+
+
+def modules(*areas):
+    for area in areas:
+        yield from sorted((PACKAGE / area).rglob("*.py"))
+
+
+def imports(path):
+    """``(module, level, names)`` of every import in ``path``, absolute modules with level 0."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, 0, ()
+        elif isinstance(node, ast.ImportFrom):
+            yield node.module or "", node.level, tuple(alias.name for alias in node.names)
+
+
+def resolved(path, module, level):
+    """The dotted name an import refers to, e.g. ``booking.web.helpers``."""
+    if not level:
+        return module
+    package = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]
+    base = package[: len(package) - level + 1]
+    return ".".join((*base, module) if module else base)
+
+
+def test_core_is_pure():
+    found = []
+    for path in modules("core"):
+        for module, level, _names in imports(path):
+            target = resolved(path, module, level)
+            if level:
+                if not target.startswith("booking.core"):
+                    found.append((path.name, target))
+            elif target.split(".")[0] not in CORE_MAY_IMPORT:
+                found.append((path.name, target))
+    assert found == []
+
+
+@pytest.mark.parametrize("area", OPERATIONS + ("notify",))
+def test_operations_never_reach_for_the_request_or_the_adapters(area):
+    forbidden_names = {"request", "session", "g"} | ({"current_app", "has_request_context"} if area != "notify"
+                                                     else {"has_request_context"})
+    found = []
+    for path in modules(area):
+        for module, level, names in imports(path):
+            target = resolved(path, module, level)
+            if target == "flask" and forbidden_names & set(names):
+                found.append((path.name, sorted(forbidden_names & set(names))))
+            if target.startswith(tuple(f"booking.{adapter}" for adapter in ADAPTERS)):
+                found.append((path.name, target))
+    assert found == []
+
+
+def test_no_module_imports_another_modules_private_names():
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        for module, level, names in imports(path):
+            if resolved(path, module, level).startswith("booking"):
+                found += [(path.name, name) for name in names if name.startswith("_") and name != "__version__"]
+    assert found == []
+
+
+def test_no_module_is_too_long():
+    long = {str(path.relative_to(PACKAGE)): n for path in PACKAGE.rglob("*.py")
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
+
+
+def test_the_rules_catch_a_forbidden_import(tmp_path):
+    """The checks above fail when someone adds what they forbid."""
+    fake = tmp_path / "booking"
+    (fake / "core").mkdir(parents=True)
+    (fake / "core" / "bad.py").write_text("from flask import current_app\nfrom ..models import Booking\n")
+    (fake / "bookings").mkdir()
+    (fake / "bookings" / "bad.py").write_text("from flask import request\nfrom ..web.helpers import lang\n")
+    globals()["PACKAGE"], saved = fake, PACKAGE
+    try:
+        with pytest.raises(AssertionError):
+            test_core_is_pure()
+        with pytest.raises(AssertionError):
+            test_operations_never_reach_for_the_request_or_the_adapters("bookings")
+    finally:
+        globals()["PACKAGE"] = saved
