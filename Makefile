@@ -10,7 +10,7 @@ FLASK  := $(BIN)/flask --app app
 # Message catalogs: the .po files are the source, the .mo files are built from them.
 CATALOGS := $(wildcard booking/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
-BABEL_KEYWORDS := -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2
+BABEL_KEYWORDS := -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -8,6 +8,7 @@ The access log records the path without its query string and no Referer, so
 manage tokens (``?token=…``) never reach it; the application also redacts
 tokens from gunicorn's own error messages.
 """
+import logging
 import multiprocessing
 import os
 
@@ -34,4 +35,34 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L
 
 def post_worker_init(worker):
     """Say when a worker has loaded the application and accepts requests."""
+    _application_logs_to_error_log(worker)
+    if worker.age == 1:  # the first worker of this start, not every worker nor every recycled one
+        _warn_of_per_process_limits(worker)
     worker.log.info("Worker ready (pid: %s)", worker.pid)
+
+
+# Loggers that belong in gunicorn's error log, from this level on: the application's warnings, and the abuse
+# limits' storage going away and coming back.
+APPLICATION_LOGGERS = {"booking": logging.WARNING, "flask-limiter": logging.INFO}
+
+
+def _application_logs_to_error_log(worker):
+    error_log = logging.getLogger("gunicorn.error")
+    for name, level in APPLICATION_LOGGERS.items():
+        logger = logging.getLogger(name)
+        for handler in error_log.handlers:
+            if handler not in logger.handlers:
+                logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
+
+
+def _warn_of_per_process_limits(worker):
+    """Several workers counting abuse limits in their own memory make every limit that many times looser."""
+    config = getattr(worker.wsgi, "config", {})
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if worker.cfg.workers > 1 and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
+        worker.log.warning(
+            "RATELIMIT_STORAGE_URI is memory:// with %d workers: each worker counts the abuse limits on its own, "
+            "so every limit is up to %d times looser and a restart forgets the counts. Set "
+            "RATELIMIT_STORAGE_URI=redis://… (see the README).", worker.cfg.workers, worker.cfg.workers)

@@ -19,6 +19,8 @@ from . import harness
 BUSY = "bench-book"
 CONTENDED = "bench-same-slot"
 CONTENDED_PLACES = 5
+# The API key of the benchmark's client: only known clients book through the API.
+API_KEY = "pk_" + "bench" * 9
 
 
 def prepare(url):
@@ -27,6 +29,18 @@ def prepare(url):
     # Every day 08:00–20:00 in 5-minute slots of 10 places: room for every burst without collisions.
     harness.add_division(app, BUSY, weekdays=range(7), start="08:00", end="20:00", slot_minutes=5, places=10)
     harness.add_division(app, CONTENDED, weekdays=range(7), start="10:00", end="13:00", places=CONTENDED_PLACES)
+    add_api_client(app)
+
+
+def add_api_client(app):
+    """The client whose key (:data:`API_KEY`) the benchmark books with."""
+    from booking.accounts.api_clients import hash_key
+    from booking.extensions import db
+    from booking.models import ApiClient
+
+    with app.app_context():
+        db.session.add(ApiClient(name="Benchmark", key_hash=hash_key(API_KEY), key_prefix=API_KEY[:8]))
+        db.session.commit()
 
 
 def free_starts(server, slug):
@@ -40,7 +54,7 @@ def free_starts(server, slug):
 def booking_request(slug, start, n, path="/api/v1/bookings"):
     return harness.http_request("POST", path, {
         "division": slug, "start": start, "name": "Петров Пётр Петрович", "email": f"citizen{n}@example.ru",
-        "phone": f"+7916{n:07d}", "topic": "heating", "consent": True})
+        "phone": f"+7916{n:07d}", "topic": "heating", "consent": True}, headers={"X-API-Key": API_KEY})
 
 
 def run():

@@ -52,7 +52,7 @@ def main(what="listing", n=200):
     starts = [s["start"] for s in client.get(f"/api/v1/divisions/{booking.BUSY}/slots?from={tomorrow}").get_json()]
 
     def book(i):
-        response = client.post("/api/v1/bookings", json={
+        response = client.post("/api/v1/bookings", headers={"X-API-Key": booking.API_KEY}, json={
             "division": booking.BUSY, "start": starts[i % len(starts)], "name": "Петров Пётр Петрович",
             "email": f"profile{i}@example.ru", "phone": f"+7916{i:07d}", "topic": "heating", "consent": True})
         assert response.status_code == 201, response.get_json()

@@ -90,7 +90,8 @@ def register_extensions(app):
 def register_blueprints(app):
     from . import errors, health
     from .api import views as api
-    from .web import account, admin, demo, feeds, legal, outbox, public, staff, withdrawal
+    from .web import account, admin, bursts, demo, feeds, legal, outbox, public, staff, withdrawal
+    from .web import api_keys as api_key_pages
 
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
@@ -102,7 +103,15 @@ def register_blueprints(app):
     app.register_blueprint(legal.bp)
     app.register_blueprint(withdrawal.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(api_key_pages.bp, url_prefix="/admin/api-keys")
+    app.register_blueprint(bursts.bp, url_prefix="/admin/bursts")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    from .web import sms as sms_views
+    sms_views.init_app(app)
+    from .web import my_booking
+    app.register_blueprint(my_booking.bp)
+    from .web import districts
+    app.register_blueprint(districts.bp)
     csrf.exempt(api.bp)
     errors.init_app(app)
 

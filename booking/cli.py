@@ -11,7 +11,7 @@ from flask_babel import force_locale
 
 from . import accounts, bookings
 from .accounts import throttle as login_throttle
-from .bookings import retention
+from .bookings import districts, retention
 from .core.timeutil import get_tz, now_utc, parse_iso_datetime
 from .database import schema_differences, upgrade_database, write_intent
 from .extensions import db
@@ -28,10 +28,10 @@ DEMO_DIVISIONS = [
         "name": "Северный филиал",
         "name_en": "Northern branch",
         "head_name": "Карпов Андрей Викторович",
-        "head_title": "Директор филиала",
-        "address": "Москва, Дмитровское шоссе, д. 71, стр. 2",
-        "room": "каб. 105",
-        "directions": "От метро «Петровско-Разумовская» 10 минут пешком; вход со двора, 1 этаж.",
+        "head_title": "директор филиала",
+        "address": "Москва, Дмитровское шоссе, д. 71, стр. 2",
+        "room": "каб. 105",
+        "directions": "От метро «Петровско-Разумовская» 10 минут пешком; вход со двора, 1-й этаж.",
         "description": "Отопление и горячее водоснабжение в районах Северного округа: "
                        "отключения, температура, аварии на магистральных и квартальных сетях.",
         "rules": [(0, "10:00", "13:00"), (2, "10:00", "13:00"), (4, "10:00", "13:00")],
@@ -41,10 +41,10 @@ DEMO_DIVISIONS = [
         "name": "Южный филиал",
         "name_en": "Southern branch",
         "head_name": "Соловьёва Ирина Павловна",
-        "head_title": "Директор филиала",
-        "address": "Москва, Каширское шоссе, д. 26",
-        "room": "каб. 212",
-        "directions": "От метро «Каширская» 5 минут пешком; 2 этаж, приёмная.",
+        "head_title": "директор филиала",
+        "address": "Москва, Каширское шоссе, д. 26",
+        "room": "каб. 212",
+        "directions": "От метро «Каширская» 5 минут пешком; 2-й этаж, приёмная.",
         "description": "Отопление и горячая вода в Южном округе, плановые отключения "
                        "и гидравлические испытания.",
         "rules": [(1, "14:00", "17:00"), (2, "14:00", "17:00"), (3, "14:00", "17:00")],
@@ -54,10 +54,10 @@ DEMO_DIVISIONS = [
         "name": "Абонентский отдел",
         "name_en": "Customer service",
         "head_name": "Лебедев Сергей Николаевич",
-        "head_title": "Начальник абонентского отдела",
-        "address": "Москва, ул. Ленинская Слобода, д. 23",
-        "room": "окно 3",
-        "directions": "От метро «Автозаводская» 7 минут пешком; центр обслуживания, 1 этаж.",
+        "head_title": "начальник абонентского отдела",
+        "address": "Москва, ул. Ленинская Слобода, д. 23",
+        "room": "окно 3",
+        "directions": "От метро «Автозаводская» 7 минут пешком; центр обслуживания, 1-й этаж.",
         "description": "Договоры, лицевые счета, переоформление, вопросы управляющих компаний и ТСЖ.",
         "rules": [(0, "09:00", "12:00"), (1, "09:00", "12:00"), (3, "09:00", "12:00")],
         "places": 2,
@@ -67,14 +67,23 @@ DEMO_DIVISIONS = [
         "name": "Отдел расчётов",
         "name_en": "Billing department",
         "head_name": "Морозова Елена Александровна",
-        "head_title": "Начальник отдела расчётов",
-        "address": "Москва, ул. Ленинская Слобода, д. 23",
-        "room": "каб. 318",
-        "directions": "От метро «Автозаводская» 7 минут пешком; 3 этаж, лифт справа от входа.",
+        "head_title": "начальник отдела расчётов",
+        "address": "Москва, ул. Ленинская Слобода, д. 23",
+        "room": "каб. 318",
+        "directions": "От метро «Автозаводская» 7 минут пешком; 3-й этаж, лифт справа от входа.",
         "description": "Начисления за отопление и горячую воду, перерасчёты, задолженность и оплата.",
         "rules": [(1, "15:00", "18:00"), (3, "15:00", "18:00"), (4, "10:00", "13:00")],
     },
 ]
+
+
+# Districts of Moscow served by the territorial demo divisions (the others are found by topic).
+DEMO_DISTRICTS = {
+    "severny-filial": ["Аэропорт", "Бескудниковский", "Войковский", "Восточное Дегунино", "Головинский",
+                       "Дмитровский", "Западное Дегунино", "Коптево", "Тимирязевский", "Ховрино"],
+    "yuzhny-filial": ["Бирюлёво Восточное", "Бирюлёво Западное", "Братеево", "Даниловский", "Донской",
+                      "Зябликово", "Нагорный", "Царицыно", "Чертаново Северное", "Чертаново Южное"],
+}
 
 
 def _clock(value):
@@ -93,6 +102,8 @@ def seed_demo_divisions():
             division.rules.append(ReceptionRule(weekday=weekday, start_time=_clock(start), end_time=_clock(end),
                                                 slot_minutes=20, places=spec.get("places", 1)))
         db.session.add(division)
+        db.session.flush()
+        districts.set_districts(division, DEMO_DISTRICTS.get(spec["slug"], []))
         added += 1
     return added
 
@@ -211,6 +222,7 @@ def init_app(app):
         click.echo(f"Password of {user.email} set.")
 
     register_mail_commands(app)
+    register_api_key_commands(app)
 
 
 def _instant(value):
@@ -275,3 +287,52 @@ def register_mail_commands(app):
         click.echo(f"Mail worker: a round every {interval:g} s; SIGTERM or Ctrl-C stops it.")
         run_mail_worker(interval, stop)
         click.echo("Mail worker stopped.")
+
+
+def register_api_key_commands(app):
+    """``flask api-key create|list|revoke``: the keys of the programs that book through the API."""
+    from .accounts import api_clients as api_keys
+
+    @app.cli.group("api-key")
+    def api_key():
+        """Create, list and revoke API keys."""
+
+    @api_key.command("create")
+    @click.option("--name", required=True, help="Who uses the key, e.g. «Горячая линия».")
+    @click.option("--permission", "permissions", multiple=True, type=click.Choice(api_keys.PERMISSIONS),
+                  default=("bookings",), show_default=True, help="What the key allows (repeat for several).")
+    def create(name, permissions):
+        """Create a key; it is printed once, alone on the last line."""
+        try:
+            client, key = api_keys.create_client(name, now_utc(), permissions)
+        except api_keys.ApiKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"API client #{client.id} «{client.name}» ({client.permissions}). "
+                   "The key is shown only now; keep it secret:")
+        click.echo(key)
+
+    @api_key.command("list")
+    def list_keys():
+        """Every client: id, name, permissions, created, last used, revoked."""
+        for client in api_keys.all_clients():
+            state = f"revoked {_stamp(client.revoked_at)}" if client.revoked_at else "active"
+            click.echo(f"#{client.id}\t{client.name}\t{client.key_prefix}…\t{client.permissions}\t"
+                       f"created {_stamp(client.created_at)}\tlast used {_stamp(client.last_used_at)}\t{state}")
+
+    @api_key.command("revoke")
+    @click.argument("client_id", type=int)
+    def revoke(client_id):
+        """Stop a client's key at once."""
+        client = api_keys.get_client(client_id)
+        if client is None:
+            raise click.ClickException(f"No API client #{client_id}.")
+        api_keys.revoke(client, now_utc())
+        db.session.commit()
+        click.echo(f"The key of «{client.name}» (#{client.id}) is revoked.")
+
+
+def _stamp(value):
+    if value is None:
+        return "never"
+    return value.astimezone(get_tz(current_app.config["BOOKING_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")

@@ -97,6 +97,14 @@ class Config:
         self.MAIL_HEARTBEAT_SECONDS = _env_int("MAIL_HEARTBEAT_SECONDS", 10)
         self.MAIL_WORKER_DEAD_SECONDS = _env_int("MAIL_WORKER_DEAD_SECONDS", 30)
         self.MAIL_WORKER_INTERVAL = _env_int("MAIL_WORKER_INTERVAL", 15)
+        # SMS through Kannel's HTTP sendsms interface, e.g. http://127.0.0.1:13013/cgi-bin/sendsms;
+        # empty: nothing is sent by SMS. SMS_NOTIFY: "no-email" (only bookings without e-mail) or "all".
+        self.SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+        self.SMS_USERNAME = os.environ.get("SMS_USERNAME", "")
+        self.SMS_PASSWORD = os.environ.get("SMS_PASSWORD", "")
+        self.SMS_SENDER = os.environ.get("SMS_SENDER", "")
+        self.SMS_NOTIFY = os.environ.get("SMS_NOTIFY", "no-email")
+        self.SMS_TIMEOUT = _env_int("SMS_TIMEOUT", 10)  # seconds for each request to the gateway
 
         self.MAX_CONTENT_LENGTH = 64 * 1024
         self.WTF_CSRF_TIME_LIMIT = None
@@ -128,6 +136,11 @@ class Config:
         self.BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute;60 per hour")
         self.API_BOOKING_RATE_LIMIT = os.environ.get("API_BOOKING_RATE_LIMIT", "60 per minute;1000 per hour")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+        # New bookings one client address may make on the public form a day: in all, and per division.
+        self.BOOKING_LIMIT_PER_ADDRESS_DAY = _env_int("BOOKING_LIMIT_PER_ADDRESS_DAY", 4)
+        self.BOOKING_LIMIT_PER_DIVISION_DAY = _env_int("BOOKING_LIMIT_PER_DIVISION_DAY", 2)
+        # An unreachable Redis must not stop bookings: limits then count in each process's memory.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _env_bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
         # Wrong passwords slow down one (account, client address) pair: free ones first, then a
         # wait that doubles with each failure. Only many failures across addresses lock the account.
         self.LOGIN_FREE_FAILURES = _env_int("LOGIN_FREE_FAILURES", 3)

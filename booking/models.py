@@ -150,6 +150,11 @@ class Booking(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     channel: Mapped[str] = mapped_column(sa.String(16), default="web")  # web, api, phone
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=True)
+    # The API client whose key made the booking (channel "api"), and a keyed hash of the client
+    # address of a web booking (never the address itself): staff find and undo a burst by them.
+    api_client_id: Mapped[int] = mapped_column(sa.ForeignKey("api_client.id", name="fk_booking_api_client"),
+                                               nullable=True, index=True)
+    client_ref: Mapped[str] = mapped_column(sa.String(32), default="", server_default="", index=True)
     staff_note: Mapped[str] = mapped_column(sa.Text, default="")
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -160,6 +165,7 @@ class Booking(db.Model):
 
     division = relationship("Division")
     created_by = relationship("User")
+    api_client = relationship("ApiClient")
     audit_entries = relationship("AuditEntry", back_populates="booking", order_by="AuditEntry.at",
                                  cascade="all, delete-orphan")
 
@@ -253,7 +259,7 @@ class FeedToken(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """An e-mail stored in the same transaction as the change that causes it."""
+    """An e-mail or SMS stored in the same transaction as the change that causes it."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
@@ -281,6 +287,10 @@ class OutboxMessage(db.Model):
     # The finished message (RFC 5322 bytes) written when queued, so every attempt sends the same
     # bytes; dropped once sent, as it may carry the private manage link.
     raw_message: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=True)
+    # "email", or "sms" (a text to the booking's phone: ``recipient`` is E.164, ``body_text`` the text).
+    channel: Mapped[str] = mapped_column(sa.String(8), default="email", server_default="email")
+    # What the operator reported about an SMS: "" (nothing yet), "delivered" or "failed".
+    delivery_status: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
 
 
 class DeliveryWorker(db.Model):
@@ -291,3 +301,43 @@ class DeliveryWorker(db.Model):
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ApiClient(db.Model):
+    """A program allowed to use the API's protected side (hotline software, statistics); only its key's hash is kept.
+
+    ``permissions`` is a space-separated set of ``booking.accounts.api_clients.PERMISSIONS``.
+    """
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The key's first characters, so staff can tell keys apart without the key itself.
+    key_prefix: Mapped[str] = mapped_column(sa.String(16), default="")
+    permissions: Mapped[str] = mapped_column(sa.String(200), default="bookings")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def permission_set(self):
+        return frozenset(self.permissions.split())
+
+    @property
+    def active(self):
+        return self.revoked_at is None
+
+    def __repr__(self):
+        return f"<ApiClient {self.name}>"
+class District(db.Model):
+    """A Moscow district («Бескудниковский») and the division whose networks serve it."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True)
+
+    division = relationship("Division")

@@ -39,6 +39,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 _SECRET_PATTERNS = [
     (re.compile(r"(\b[\w-]*token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(\bBearer\s+)[^\s\"']+", re.IGNORECASE), r"\1[redacted]"),
+    # The key of a short renewal link sent by SMS (/r/<code>/<key>).
+    (re.compile(r"(/r/[A-Za-z0-9]+/)[a-z0-9]+"), r"\1[redacted]"),
     # A path segment that looks like a random secret (a feed URL, for instance).
     (re.compile(r"/(?=[A-Za-z_-]*\d)[A-Za-z0-9_-]{32,}"), "/[redacted]"),
 ]
@@ -51,6 +53,9 @@ def init_app(app):
     if app.config.get("BEHIND_HTTPS"):
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")
     app.after_request(_security_headers)
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://", "redis+")):
+        # Give up on an unreachable Redis within a second (then count in memory) instead of holding the request.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     for name in REDACTED_LOGGERS + (app.logger.name,):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):

@@ -11,7 +11,7 @@ import psycopg
 import sqlalchemy as sa
 
 from chaos.load import API_HEADERS, booking_body, free_starts
-from prod.kit import add_division, build_app, create_schema
+from prod.kit import add_api_key, add_division, build_app, create_schema
 
 
 def connect(url):
@@ -30,10 +30,14 @@ def new_database(cluster, name, template=None):
 
 
 def prepare_site(url, places):
-    """The schema through the migrations and one division with ``places`` places per slot; returns its slug."""
+    """The schema through the migrations, one division with ``places`` places per slot and an API client.
+
+    Returns the division's slug; the client's key goes into every API call from now on.
+    """
     app = build_app(url)
     create_schema(app)
     slug = add_division(app, places=places)
+    API_HEADERS["X-API-Key"] = add_api_key(app, name="Нагрузка")
     dispose(app)
     return slug
 

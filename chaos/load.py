@@ -14,8 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-# Headers of every API call. The API key, when the API needs one, goes here:
-# {"Authorization": f"Bearer {key}"}.
+# Headers of every API call; the site's preparation adds its API client's key (X-API-Key).
 API_HEADERS = {}
 
 

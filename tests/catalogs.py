@@ -14,7 +14,8 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "booking" / "translations"
 # Babel's defaults plus BABEL_KEYWORDS of the Makefile.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
+            "lazy_pgettext": ((1, "c"), 2)}
 
 
 def extract_messages():

@@ -136,6 +136,25 @@ def make_division(db):
 
 
 @pytest.fixture
+def make_api_key(db):
+    """Create a named API client; returns its key, as ``flask api-key create`` prints it."""
+    from booking.accounts import api_clients as api_keys
+
+    def factory(name="Горячая линия", permissions=("bookings",)):
+        _client, key = api_keys.create_client(name, now_utc(), permissions)
+        db.session.commit()
+        return key
+
+    return factory
+
+
+@pytest.fixture
+def api_key(make_api_key):
+    """The key of the hotline's software, allowed to book."""
+    return make_api_key()
+
+
+@pytest.fixture
 def make_booking(db, policy):
     """Book through the service, as a citizen would; returns ``(booking, token)``."""
     counter = iter(range(1, 10_000))

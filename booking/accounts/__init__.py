@@ -1,4 +1,7 @@
-"""Staff accounts: creating them, passwords, logging in (throttled), sessions, and who may see which division."""
+"""Staff accounts: creating them, passwords, logging in (throttled), sessions, and who may see which division.
+
+The API clients (programs with a key) are in :mod:`booking.accounts.api_clients`.
+"""
 from .operations import (PASSWORD_MIN_LENGTH, AccountError, authenticate, check_new_password, create_user,
                          divisions_by_slug, end_sessions, find_user, is_locked, normalise_user_email, set_password)
 

@@ -19,6 +19,8 @@ def _json(description, schema):
 
 
 _BEARER = [{"manageToken": []}]
+# Either header carries a client's API key.
+_API_KEY = [{"apiKey": []}, {"apiKeyBearer": []}]
 _CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
          "description": "The booking code, e.g. K7Q-4M2."}
 _BOOKING = {"$ref": "#/components/schemas/Booking"}
@@ -70,12 +72,17 @@ def _document():
             "/bookings": {"post": {
                 "summary": "Book a slot",
                 "operationId": "createBooking",
+                "description": "Only for known clients: send the API key that an administrator created for you "
+                               "(X-API-Key, or Authorization: Bearer). The booking is recorded as made through "
+                               "your client.",
+                "security": _API_KEY,
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/NewBooking"}}}},
                 "responses": {
                     "201": _json("Booked; keep manage_token to change the booking later",
                                  {"$ref": "#/components/schemas/CreatedBooking"}),
                     "400": _error("Body is not a JSON object"),
+                    "401": _error("No valid API key (missing, unknown, revoked or without the bookings permission)"),
                     "404": _error("Unknown division"),
                     "409": _error("Slot full, not bookable, or the person's limit reached"),
                     "413": _error("Body too large"),
@@ -119,9 +126,18 @@ def _document():
             }},
         },
         "components": {
-            "securitySchemes": {"manageToken": {
-                "type": "http", "scheme": "bearer",
-                "description": "The manage_token returned when the booking was created."}},
+            "securitySchemes": {
+                "manageToken": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "The manage_token returned when the booking was created (routes of one "
+                                   "booking)."},
+                "apiKey": {
+                    "type": "apiKey", "in": "header", "name": "X-API-Key",
+                    "description": "A client's API key (pk_…), created by an administrator and shown once."},
+                "apiKeyBearer": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "The same API key as Authorization: Bearer pk_… (creating a booking)."},
+            },
             "schemas": {
                 "Division": {"type": "object", "required": ["slug", "name", "head", "address"], "properties": {
                     "slug": {"type": "string"}, "name": {"type": "string"}, "head": {"type": "string"},

@@ -1,7 +1,11 @@
 """JSON API for hotline software and other clients, under ``/api/v1``.
 
-No cookies: a booking is reached with its code and ``Authorization: Bearer
-<manage_token>``. Every failure is a JSON body with an ``error`` code and a
+No cookies. Reading divisions and slots is open; creating a booking needs the
+key of a known client (``X-API-Key: <key>`` or ``Authorization: Bearer <key>``,
+see :mod:`booking.accounts.api_clients`), and the booking is recorded as made through that
+client. A booking is then reached with its code and ``Authorization: Bearer
+<manage_token>``, the citizen's own secret: which of the two a Bearer value is
+follows from the route. Every failure is a JSON body with an ``error`` code and a
 ``message`` in the client's language (``Accept-Language``).
 """
 import threading
@@ -10,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from .. import bookings
+from ..accounts import api_clients
 from ..core import validation
 from ..core.timeutil import now_utc, parse_iso_date, parse_iso_datetime
 from ..extensions import db
@@ -40,7 +45,19 @@ class ApiError(Exception):
 
 @bp.errorhandler(ApiError)
 def _api_error(exc):
-    return exc.response()
+    response, status = exc.response()
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="priyom-api"'
+    return response, status
+
+
+def require_api_client(permission):
+    """The known, active client whose key the request carries and who holds ``permission``; else 401."""
+    client = api_clients.authenticate(api_clients.key_from_headers(request.headers), permission, now_utc())
+    if client is None:
+        raise ApiError(401, "unauthorized",
+                       _("This needs the API key of a known client (X-API-Key or Authorization: Bearer)."))
+    return client
 
 
 def slot_json(slot, tz=None):
@@ -215,6 +232,7 @@ def _listing_body(available, tz):
 @bp.post("/bookings")
 @limit_api_booking
 def create_booking():
+    client = require_api_client("bookings")
     clean = _parse_booking_payload(_json_object())
     division = bookings.get_division(clean["division"])
     if division is None:
@@ -225,6 +243,7 @@ def create_booking():
     try:
         booking, token = bookings.create_booking(division, clean["start"], details, now_utc(), current_policy(),
                                                  actor=bookings.Actor(channel="api"))
+        booking.api_client = client
         # Rendered before the commit, which expires every attribute: reading them back costs two queries.
         response = jsonify(booking_json(booking, token))
         response.headers["Location"] = url_for("api.get_booking", code=booking.code)

@@ -10,8 +10,8 @@ from .agenda import (STAFF_MARKS, STAFF_NOTE_MAX, Agenda, AgendaRow, agenda_day,
                      mark_booking, search_bookings, set_staff_note)
 from .availability import (Availability, active_divisions, all_divisions, availability, division_availability,
                            free_alternatives, get_division, schedule_slots, slot_view_at, slot_views)
-from .operations import (audit, can_change, cancel_booking, create_booking, find_booking, find_booking_by_code,
-                         renew_manage_token, reschedule_booking, send_manage_link)
+from .operations import (audit, bookings_by_code, can_change, cancel_booking, create_booking, find_booking,
+                         find_booking_by_code, renew_manage_token, reschedule_booking, send_manage_link)
 from .schedule_changes import (ClosureSpec, RuleSpec, affected_bookings, closures_with, off_schedule_bookings,
                                rules_with, settle_affected)
 from .values import (CODE_ALPHABET, Actor, BookingError, CitizenDetails, LimitReached, NotChangeable, Policy,
@@ -23,7 +23,8 @@ __all__ = [
     "mark_booking", "search_bookings", "set_staff_note",
     "Availability", "active_divisions", "all_divisions", "availability", "division_availability",
     "free_alternatives", "get_division", "schedule_slots", "slot_view_at", "slot_views",
-    "audit", "can_change", "cancel_booking", "create_booking", "find_booking", "find_booking_by_code",
+    "audit", "bookings_by_code", "can_change", "cancel_booking", "create_booking", "find_booking",
+    "find_booking_by_code",
     "renew_manage_token", "reschedule_booking", "send_manage_link",
     "ClosureSpec", "RuleSpec", "affected_bookings", "closures_with", "off_schedule_bookings", "rules_with",
     "settle_affected",

@@ -12,7 +12,7 @@ from ..core.timeutil import local_day_bounds
 from ..extensions import db
 from ..models import Booking, BookingStatus
 from .operations import audit
-from .values import NotChangeable, TooEarly, normalise_code
+from .values import NotChangeable, TooEarly, code_candidates
 
 STAFF_MARKS = (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 STAFF_NOTE_MAX = 2000
@@ -113,7 +113,7 @@ def search_bookings(code=None, phone=None, limit=50):
     """Bookings with this code or this E.164 phone number, latest reception first."""
     conditions = []
     if code:
-        conditions.append(Booking.code == normalise_code(code))
+        conditions.append(Booking.code.in_(code_candidates(code)))
     if phone:
         conditions.append(Booking.phone == phone)
     if not conditions:

@@ -14,8 +14,8 @@ from ..extensions import db
 from ..models import AuditEntry, Booking, BookingStatus
 from ..notify import outbox
 from .availability import alternatives, bookable_slot
-from .values import (Actor, LimitReached, NotChangeable, SlotNotBookable, SlotTaken, hash_token, new_code,
-                     new_token, normalise_code)
+from .values import (Actor, LimitReached, NotChangeable, SlotNotBookable, SlotTaken, code_candidates, hash_token,
+                     new_code, new_token)
 
 def _person_lock_key(division_id, kind, value):
     digest = hashlib.blake2b(f"{division_id}:{kind}:{value}".encode("utf-8"), digest_size=8).digest()
@@ -136,14 +136,24 @@ def find_booking(code, token):
     """The booking with ``code`` whose manage token is ``token``, else None."""
     if not code or not token:
         return None
-    booking = db.session.scalar(sa.select(Booking).where(Booking.code == normalise_code(code)))
-    if booking is None or not hmac.compare_digest(booking.manage_token_hash, hash_token(token)):
-        return None
-    return booking
+    digest = hash_token(token)
+    for booking in bookings_by_code(code):
+        if hmac.compare_digest(booking.manage_token_hash, digest):
+            return booking
+    return None
+
+
+def bookings_by_code(code):
+    """The bookings a typed code may mean (usually one), the likeliest reading first."""
+    candidates = code_candidates(code)
+    found = db.session.scalars(sa.select(Booking).where(Booking.code.in_(candidates))).all()
+    return sorted(found, key=lambda b: candidates.index(b.code))
 
 
 def find_booking_by_code(code):
-    return db.session.scalar(sa.select(Booking).where(Booking.code == normalise_code(code)))
+    """The booking a typed code most likely means, or None."""
+    found = bookings_by_code(code)
+    return found[0] if found else None
 
 
 def send_manage_link(code, email, now):

@@ -1,7 +1,8 @@
 """Personal data retention: what is left of a booking once its visit is long past.
 
 The citizen's details are blanked — name, phone, e-mail, address, account
-number, question, the staff's note and the free-text details of its audit
+number, question, the staff's note, the keyed hash of the client address it
+was made from and the free-text details of its audit
 entries — and so is the content of its e-mails in the outbox. What the
 statistics need stays: division, slot, topic, status, channel and the audit
 trail's actions and times. ``purged_at`` marks a purged booking, so purging
@@ -16,7 +17,7 @@ from ..models import AuditEntry, Booking, OutboxMessage
 
 BLANK_BOOKING = {
     "full_name": "", "phone": "", "email": "", "address": "", "account": "", "message": "", "staff_note": "",
-    "manage_token_hash": "",
+    "manage_token_hash": "", "client_ref": "",
 }
 # last_error too: SMTP errors quote addresses.
 BLANK_MESSAGE = {"recipient": "", "subject": "", "body_text": "", "body_html": "", "ics": "", "last_error": "",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..core.timeutil import get_tz
 
-CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no look-alikes: 0/O, 1/I, 2/Z, 5/S, 8/B
+from .codes import CODE_ALPHABET, code_candidates, new_code, normalise_code  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -123,13 +123,3 @@ def new_token():
     return secrets.token_urlsafe(32)
 
 
-def new_code():
-    """A short booking code such as ``K7Q-4M2``."""
-    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
-    return f"{chars[:3]}-{chars[3:]}"
-
-
-def normalise_code(code):
-    """A code as typed (any case, with or without the dash) in its stored form."""
-    raw = "".join(ch for ch in (code or "").upper() if ch.isalnum())
-    return f"{raw[:3]}-{raw[3:]}" if len(raw) == 6 else raw

@@ -2,7 +2,9 @@
 
 Pure: no Flask and no database. Bookings are read duck-typed (the attributes
 of :class:`booking.models.Booking` and its division), so the same functions
-serve the per-booking ``.ics``, the invites in e-mails and the feeds.
+serve the per-booking ``.ics``, the invites in e-mails and the feeds. The
+words come from the caller as :class:`CalendarTexts` (a gettext catalog it
+loaded), so the message catalog holds them with every other text.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -11,54 +13,44 @@ from functools import lru_cache
 from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
 from icalendar.timezone import tzp
 
+from .names import lower_first
+
 PRODID = "-//Priyom//Reception booking//RU"
 UID_DOMAIN = "priyom"
 
-TEXTS = {
-    "ru": {
-        "summary": "Приём: {division}",
-        "with": "Приём ведёт: {title} {head}",
-        "code": "Код записи: {code}",
-        "bring": "Возьмите с собой паспорт, номер лицевого счёта (если есть) и документы по вопросу.",
-        "manage": "Перенести или отменить: {url}",
-        "session": "Приём граждан: {division}",
-        "book": "Записаться на приём: {url}",
-        "agenda_calendar": "Приёмы: {division}",
-        "reception_calendar": "Часы приёма: {division}",
-        "visit": "Приём: {name} — {topic}",
-        "cancelled": "Отменено: {summary}",
-        "cancelled_note": "Запись отменена.",
-        "visitor": "Посетитель: {name}",
-        "topic": "Тема: {topic}",
-        "question": "Вопрос: {question}",
-        "property": "Адрес объекта: {address}",
-    },
-    "en": {
-        "summary": "Reception: {division}",
-        "with": "Received by: {title} {head}",
-        "code": "Booking code: {code}",
-        "bring": "Please bring your passport, customer account number (if any) and documents about your question.",
-        "manage": "Move or cancel: {url}",
-        "session": "Reception hours: {division}",
-        "book": "Book an appointment: {url}",
-        "agenda_calendar": "Appointments: {division}",
-        "reception_calendar": "Reception hours: {division}",
-        "visit": "Appointment: {name} — {topic}",
-        "cancelled": "Cancelled: {summary}",
-        "cancelled_note": "The appointment is cancelled.",
-        "visitor": "Visitor: {name}",
-        "topic": "Topic: {topic}",
-        "question": "Question: {question}",
-        "property": "Address of the property: {address}",
-    },
-}
 
-TOPICS = {
-    "ru": {"heating": "Отопление", "hot_water": "Горячая вода", "billing": "Счета и оплата",
-           "connection": "Подключение к сетям", "other": "Другое"},
-    "en": {"heating": "Heating", "hot_water": "Hot water", "billing": "Bills and payments",
-           "connection": "Connection to the networks", "other": "Other"},
-}
+class CalendarTexts:
+    """The words a calendar is written in, from a gettext catalog of one language.
+
+    ``translations`` is any object with the ``gettext``/``pgettext`` methods of
+    :class:`gettext.NullTranslations` (the caller loads the catalog); without
+    one the texts stay in English, the language they are written in here.
+    """
+
+    def __init__(self, translations=None, locale="en"):
+        self._translations = translations
+        self.locale = locale
+
+    def gettext(self, message, **variables):
+        text = self._translations.gettext(message) if self._translations is not None else message
+        return text % variables if variables else text
+
+    def pgettext(self, context, message, **variables):
+        text = self._translations.pgettext(context, message) if self._translations is not None else message
+        return text % variables if variables else text
+
+
+ENGLISH = CalendarTexts()
+
+
+def N_(message):
+    """Marks a text for the catalog (pybabel finds ``N_``) without translating it here."""
+    return message
+
+
+# The topic keys of ``booking.models.Topic``, named as on the site (the same catalog entries).
+TOPICS = {"heating": N_("Heating"), "hot_water": N_("Hot water"), "billing": N_("Bills and payments"),
+          "connection": N_("Connection to the networks"), "other": N_("Other")}
 
 
 @dataclass
@@ -87,17 +79,12 @@ def booking_uid(booking):
 
 
 def _language(locale):
-    language = (locale or "ru")[:2]
-    return language if language in TEXTS else "ru"
+    return "en" if (locale or "ru").lower().startswith("en") else "ru"
 
 
-def texts(locale):
-    return TEXTS[_language(locale)]
-
-
-def topic_name(topic, locale):
-    """The topic as the reader of ``locale`` calls it."""
-    return TOPICS[_language(locale)].get(topic, topic)
+def topic_name(topic, texts=ENGLISH):
+    """The topic in the language of ``texts``."""
+    return texts.gettext(TOPICS[topic]) if topic in TOPICS else topic
 
 
 def division_name(division, locale):
@@ -117,51 +104,57 @@ def _division_fields(division, locale, organizer_email):
                 organizer_email=organizer_email or getattr(division, "email", "") or "")
 
 
-def appointment_from_booking(booking, manage_url="", locale=None, organizer_email=""):
-    """The citizen's view of ``booking`` as an :class:`Appointment`."""
+def _received_by(division, texts):
+    # The position comes mid-sentence: «Кто принимает: директор филиала Карпов А. В.».
+    head = f"{lower_first(division.head_title)} {division.head_name}".strip()
+    return texts.gettext("Received by: %(head)s", head=head).strip()
+
+
+def appointment_from_booking(booking, manage_url="", texts=ENGLISH, organizer_email=""):
+    """The citizen's view of ``booking`` as an :class:`Appointment`, in the language of ``texts``."""
     division = booking.division
-    locale = locale or booking.locale
-    t = texts(locale)
-    lines = [t["code"].format(code=booking.code),
-             t["with"].format(title=division.head_title, head=division.head_name).strip(),
-             t["bring"]]
+    lines = [texts.gettext("Booking code: %(code)s", code=booking.code),
+             _received_by(division, texts),
+             texts.gettext("Please bring your passport, customer account number (if any) and documents about "
+                           "your question.")]
     if getattr(division, "directions", ""):
         lines.append(division.directions)
     if manage_url:
-        lines.append(t["manage"].format(url=manage_url))
+        lines.append(texts.gettext("Move or cancel: %(url)s", url=manage_url))
     return Appointment(
         uid=booking_uid(booking), start_dt=booking.start_utc, end_dt=booking.end_utc,
-        summary=t["summary"].format(division=division_name(division, locale)),
+        summary=texts.gettext("Reception: %(division)s", division=division_name(division, texts.locale)),
         description="\n".join(lines), sequence=booking.sequence, cancelled=booking.status == "cancelled",
         attendee_name=booking.full_name, attendee_email=booking.email,
-        last_modified=booking.updated_at, url=manage_url, **_division_fields(division, locale, organizer_email),
+        last_modified=booking.updated_at, url=manage_url,
+        **_division_fields(division, texts.locale, organizer_email),
     )
 
 
-def visit_appointment(booking, division, locale="ru", organizer_email=""):
+def visit_appointment(booking, division, texts=ENGLISH, organizer_email=""):
     """The division head's view of ``booking``: who comes, about what, with which question.
 
     ``division`` is passed in rather than read from the booking, so a feed of
     many bookings costs no query per event.
     """
-    t = texts(locale)
     cancelled = booking.status == "cancelled"
-    topic = topic_name(booking.topic, locale)
-    summary = t["visit"].format(name=booking.full_name, topic=topic)
-    lines = [t["visitor"].format(name=booking.full_name), t["topic"].format(topic=topic)]
+    topic = topic_name(booking.topic, texts)
+    summary = texts.gettext("Appointment: %(name)s — %(topic)s", name=booking.full_name, topic=topic)
+    lines = [texts.gettext("Visitor: %(name)s", name=booking.full_name),
+             texts.gettext("Topic: %(topic)s", topic=topic)]
     if booking.message:
-        lines.append(t["question"].format(question=booking.message))
+        lines.append(texts.gettext("Question: %(question)s", question=booking.message))
     if booking.address:
-        lines.append(t["property"].format(address=booking.address))
-    lines.append(t["code"].format(code=booking.code))
+        lines.append(texts.gettext("Address of the property: %(address)s", address=booking.address))
+    lines.append(texts.gettext("Booking code: %(code)s", code=booking.code))
     if cancelled:
         # Clients that ignore STATUS still show the event; the title tells the head not to wait.
-        summary = t["cancelled"].format(summary=summary)
-        lines.insert(0, t["cancelled_note"])
+        summary = texts.gettext("Cancelled: %(summary)s", summary=summary)
+        lines.insert(0, texts.gettext("The appointment is cancelled."))
     return Appointment(
         uid=booking_uid(booking), start_dt=booking.start_utc, end_dt=booking.end_utc, summary=summary,
         description="\n".join(lines), sequence=booking.sequence, cancelled=cancelled,
-        last_modified=booking.updated_at, **_division_fields(division, locale, organizer_email),
+        last_modified=booking.updated_at, **_division_fields(division, texts.locale, organizer_email),
     )
 
 
@@ -170,19 +163,29 @@ def session_uid(division, session):
     return f"reception-{division.id}-{session.start_dt.strftime('%Y%m%dT%H%M%SZ')}@{UID_DOMAIN}"
 
 
-def session_appointment(session, division, locale="ru", booking_url="", organizer_email=""):
+def session_appointment(session, division, texts=ENGLISH, booking_url="", organizer_email=""):
     """A reception session of ``division`` for the public calendar: no visitor, only when and where."""
-    t = texts(locale)
-    lines = [t["with"].format(title=division.head_title, head=division.head_name).strip()]
+    lines = [_received_by(division, texts)]
     if getattr(division, "directions", ""):
         lines.append(division.directions)
     if booking_url:
-        lines.append(t["book"].format(url=booking_url))
+        lines.append(texts.gettext("Book an appointment: %(url)s", url=booking_url))
     return Appointment(
         uid=session_uid(division, session), start_dt=session.start_dt, end_dt=session.end_dt,
-        summary=t["session"].format(division=division_name(division, locale)),
-        description="\n".join(lines), url=booking_url, **_division_fields(division, locale, organizer_email),
+        summary=texts.pgettext("calendar event", "Reception hours: %(division)s",
+                               division=division_name(division, texts.locale)),
+        description="\n".join(lines), url=booking_url, **_division_fields(division, texts.locale, organizer_email),
     )
+
+
+def agenda_calendar_name(division, texts=ENGLISH):
+    """The name of a division's agenda feed, as calendar applications list it."""
+    return texts.gettext("Appointments: %(division)s", division=division_name(division, texts.locale))
+
+
+def reception_calendar_name(division, texts=ENGLISH):
+    """The name of a division's public reception-hours feed."""
+    return texts.gettext("Reception hours: %(division)s", division=division_name(division, texts.locale))
 
 
 # The property types ``Event.add`` would look up by name for every value, looked up once.
@@ -272,9 +275,9 @@ def _vtimezone(tzid, first_year, last_year):
     return Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)).to_ical()
 
 
-def booking_ics(booking, tz, dtstamp, method="PUBLISH", manage_url="", locale=None, organizer_email=""):
+def booking_ics(booking, tz, dtstamp, method="PUBLISH", manage_url="", texts=ENGLISH, organizer_email=""):
     """One booking as iCalendar bytes: PUBLISH for download, REQUEST/CANCEL for invites."""
-    appointment = appointment_from_booking(booking, manage_url, locale, organizer_email)
+    appointment = appointment_from_booking(booking, manage_url, texts, organizer_email)
     if method == "CANCEL":
         appointment.cancelled = True
     return calendar_for([appointment], tz, dtstamp, method=method).to_ical()

@@ -6,6 +6,7 @@ attributes of :class:`booking.models.ReceptionRule` and
 laid out in local wall-clock time of the division's time zone and returned as
 aware UTC datetimes.
 """
+import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,9 +82,19 @@ def public_holidays(first_day, last_day, country="RU"):
     return _holidays_for(country, years)
 
 
+_MONTHS_GENITIVE = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
+                    "октября", "ноября", "декабря")
+# The holidays package writes «Выходной (перенесено с 04.01.2026)».
+_TRANSFERRED_RU = re.compile(r"^Выходной \(перенесено с (\d\d)\.(\d\d)\.\d{4}\)$")
+
+
 def holiday_name(day, country="RU", language="ru"):
-    """The holiday's name on ``day``, or None."""
-    return holidays_lib.country_holidays(country, years=day.year, language=language).get(day)
+    """The holiday's name on ``day``, or None: «Выходной день (перенесён с 4 января)»."""
+    name = holidays_lib.country_holidays(country, years=day.year, language=language).get(day)
+    match = _TRANSFERRED_RU.match(name or "")
+    if match:
+        return f"Выходной день (перенесён с {int(match[1])}\u00a0{_MONTHS_GENITIVE[int(match[2]) - 1]})"
+    return name
 
 
 def _closed(day, closures):

@@ -27,12 +27,13 @@ from sqlalchemy.orm import contains_eager
 
 from ..core import ical, scheduling
 from ..extensions import db
+from ..i18n import booking_language, calendar_texts
 from ..models import Booking, BookingStatus, FeedToken
 from ..bookings.values import hash_token
 from ..core.timeutil import local_day_bounds, local_today
 
 # Part of every ETag: bump it when what the feeds write changes shape, so clients fetch again.
-FEED_FORMAT = "1"
+FEED_FORMAT = "2"
 TOKEN_MAX_LENGTH = 128
 RECEPTION_REFRESH = timedelta(hours=12)
 
@@ -211,8 +212,9 @@ def agenda_feed(token, now, policy, settings, locale="ru"):
 
     def render():
         organizer = organizer_email(division, settings.sender)
-        appointments = [ical.visit_appointment(b, division, locale, organizer) for b in agenda_bookings(division, span)]
-        name = ical.texts(locale)["agenda_calendar"].format(division=ical.division_name(division, locale))
+        texts = calendar_texts(locale)
+        appointments = [ical.visit_appointment(b, division, texts, organizer) for b in agenda_bookings(division, span)]
+        name = ical.agenda_calendar_name(division, texts)
         refresh = timedelta(minutes=settings.refresh_minutes)
         return ical.feed_ics(appointments, policy.tz, validators.last_modified, name, refresh)
 
@@ -233,8 +235,9 @@ def reception_feed(division, now, policy, settings, locale="ru", booking_url="")
 
     def render():
         organizer = organizer_email(division, settings.sender)
-        appointments = [ical.session_appointment(s, division, locale, booking_url, organizer) for s in sessions]
-        name = ical.texts(locale)["reception_calendar"].format(division=ical.division_name(division, locale))
+        texts = calendar_texts(locale)
+        appointments = [ical.session_appointment(s, division, texts, booking_url, organizer) for s in sessions]
+        name = ical.reception_calendar_name(division, texts)
         return ical.feed_ics(appointments, policy.tz, today_start_dt, name, RECEPTION_REFRESH)
 
     return Feed(validators=Validators(etag=etag), filename=f"{division.slug}-reception.ics", render=render)
@@ -243,4 +246,5 @@ def reception_feed(division, now, policy, settings, locale="ru", booking_url="")
 def booking_ics(booking, now, policy, settings, manage_url=""):
     """One booking as a downloadable .ics, in the language the citizen booked in."""
     return ical.booking_ics(booking, policy.tz, now, method="PUBLISH", manage_url=manage_url,
+                            texts=calendar_texts(booking_language(booking)),
                             organizer_email=organizer_email(booking.division, settings.sender))

@@ -11,30 +11,23 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, gettext
+from flask_babel import lazy_gettext as _l
 
 from ..core import ical
+from ..core.names import lower_first, name_and_patronymic
 from ..core.timeutil import get_tz
-from ..i18n import clock, long_date
+from ..i18n import booking_language, calendar_texts, clock, long_date, unbreakable
 from ..operator import service_name
 from .common import Kind, checked_address, header_text, sender_address
 from .links import link_request_url, public_url
 
 SUBJECTS = {
-    "ru": {
-        Kind.CONFIRMATION: "Вы записаны на приём {when} — код {code}",
-        Kind.RESCHEDULE: "Приём перенесён на {when} — код {code}",
-        Kind.CANCELLATION: "Приём {when} отменён — код {code}",
-        Kind.REMINDER: "Напоминание: приём {when} — код {code}",
-        Kind.MANAGE_LINK: "Новая ссылка для записи {code}",
-    },
-    "en": {
-        Kind.CONFIRMATION: "You are booked for {when} — code {code}",
-        Kind.RESCHEDULE: "Your appointment is moved to {when} — code {code}",
-        Kind.CANCELLATION: "Appointment on {when} cancelled — code {code}",
-        Kind.REMINDER: "Reminder: appointment on {when} — code {code}",
-        Kind.MANAGE_LINK: "A new link for booking {code}",
-    },
+    Kind.CONFIRMATION: _l("You are booked for %(when)s — code %(code)s"),
+    Kind.RESCHEDULE: _l("Your appointment is moved to %(when)s — code %(code)s"),
+    Kind.CANCELLATION: _l("Appointment on %(when)s cancelled — code %(code)s"),
+    Kind.REMINDER: _l("Reminder: appointment on %(when)s — code %(code)s"),
+    Kind.MANAGE_LINK: _l("A new link for booking %(code)s"),
 }
 
 # Invites travel as an alternative part (for calendars reading the message) and as a file.
@@ -51,13 +44,9 @@ class Rendered:
     ics_method: str = ""
 
 
-def message_language(booking):
-    return "en" if (booking.locale or "").lower().startswith("en") else "ru"
-
-
 def render_message(kind, booking, now, **extra):
     """Subject, text, HTML and invite of one message, in the booking's language."""
-    lang = message_language(booking)
+    lang = booking_language(booking)
     division = booking.division
     config = current_app.config
     tz = get_tz(config["BOOKING_TIMEZONE"])
@@ -66,6 +55,8 @@ def render_message(kind, booking, now, **extra):
             "lang": lang,
             "booking": booking,
             "name": booking.full_name,
+            "greeting": _greeting(booking.full_name, lang),
+            "head": f"{lower_first(division.head_title)} {division.head_name}".strip(),
             "code": booking.code,
             "division": division,
             "division_name": (division.name_en or division.name) if lang == "en" else division.name,
@@ -74,7 +65,7 @@ def render_message(kind, booking, now, **extra):
             "location": ical.division_location(division),
             "link_request_url": link_request_url(booking),
             "division_url": public_url("public.division", slug=division.slug),
-            "hotline": config["HOTLINE_PHONE"],
+            "hotline": unbreakable(config["HOTLINE_PHONE"]),
             "service_name": service_name(config, lang),
             "operator_name": config.get("OPERATOR_NAME", ""),
             "privacy_url": public_url("legal.privacy"),
@@ -82,17 +73,24 @@ def render_message(kind, booking, now, **extra):
         }
         if "old_start" in extra:
             context["old_when"] = f"{long_date(extra['old_start'])}, {clock(extra['old_start'])}"
-        when = f"{format_date(booking.start_utc, 'd MMMM')} {clock(booking.start_utc)}"
-        subject = SUBJECTS[lang][kind].format(when=when, code=booking.code)
-        text = _render(f"email/{lang}/{kind}.txt", context)
-        html = _render(f"email/{lang}/{kind}.html", context)
+        when = gettext("%(date)s at %(time)s", date=format_date(booking.start_utc, "d MMMM"),
+                       time=clock(booking.start_utc))
+        subject = SUBJECTS[kind] % {"when": when, "code": booking.code}
+        text = _render(f"email/{kind}.txt", context)
+        html = _render(f"email/{kind}.html", context)
     method = {Kind.CONFIRMATION: "REQUEST", Kind.RESCHEDULE: "REQUEST", Kind.CANCELLATION: "CANCEL"}.get(kind)
     ics = ""
     if method:
         organizer = division.email or sender_address(config)[1]
         ics = ical.booking_ics(booking, tz, now, method=method, manage_url=context["link_request_url"],
-                               locale=lang, organizer_email=organizer).decode("utf-8")
+                               texts=calendar_texts(lang), organizer_email=organizer).decode("utf-8")
     return Rendered(subject=header_text(subject, 300), text=text, html=html, ics=ics, ics_method=method or "")
+
+
+def _greeting(full_name, lang):
+    """«Здравствуйте, Мария Сергеевна!»; when the patronymic is not clear, the full name, or «Hello,» in English."""
+    name = name_and_patronymic(full_name) or (full_name if lang == "ru" else "")
+    return gettext("Dear %(name)s,", name=name) if name else gettext("Hello,")
 
 
 def _render(name, context):

@@ -170,13 +170,14 @@ def _claimed_column(outbox, name):
     return column
 
 
-def _claim(now, batch_size, worker, clock_now):
-    """Mark up to ``batch_size`` due rows as being sent by ``worker`` (an id); returns them."""
+def _claim(now, batch_size, worker, clock_now, channel="email"):
+    """Mark up to ``batch_size`` due rows of ``channel`` as being sent by ``worker`` (an id); returns them."""
     outbox = OutboxMessage.__table__
     with write_intent():
         ids = db.session.scalars(
             sa.select(outbox.c.id)
-            .where(outbox.c.status == Status.PENDING, outbox.c.next_attempt_at <= now)
+            .where(outbox.c.status == Status.PENDING, outbox.c.next_attempt_at <= now,
+                   outbox.c.channel == channel)
             .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(batch_size)
             .with_for_update(skip_locked=True)).all()
         rows = []
@@ -286,7 +287,8 @@ def deliver_due(now, batch_size=None, clock=now_utc, stop=None):
     reason = not_sending_reason(config)
     if reason:
         waiting = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
-                                    .where(OutboxMessage.status == Status.PENDING))
+                                    .where(OutboxMessage.status == Status.PENDING,
+                                           OutboxMessage.channel == "email"))
         db.session.commit()
         if waiting:
             log.warning("%s: %d message(s) stay in the outbox", reason, waiting)
@@ -379,12 +381,15 @@ def _send_batch(smtp, messages, states, sender, worker, now, clock, stop, report
 
 
 def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc, stop=None):
-    """Deliver batch after batch until nothing is due (or the server fails, or ``stop`` is set)."""
+    """Deliver batch after batch until nothing is due (or the server fails, or ``stop`` is set), then the SMS."""
+    from . import sms
     total = DeliveryReport()
     for _ in range(max_batches):
         report = deliver_due(now, batch_size, clock, stop)
         total.add(report)
         if report.claimed == 0 or report.outages or (stop is not None and stop.is_set()):
             break
+    if stop is None or not stop.is_set():
+        total.add(sms.deliver_all_due(now, batch_size, max_batches, clock, stop))
     return total
 

@@ -35,10 +35,13 @@ def _insert_once(values):
 def queue(kind, booking, now, dedup_key, **extra):
     """Write ``kind`` of message for ``booking`` to the outbox, once per ``dedup_key``.
 
-    A booking made by phone without an e-mail address gets no messages.
+    A booking made by phone without an e-mail address gets no e-mail; with SMS
+    configured, the notice goes to its phone (:mod:`booking.notify.sms`).
     """
+    from . import sms
+    by_sms = sms.queue_for(kind, booking, now, dedup_key, **extra)
     if not booking.email:
-        return False
+        return by_sms
     rendered = render_message(kind, booking, now, **extra)
     values = dict(dedup_key=dedup_key, booking_id=booking.id, kind=kind, subject=rendered.subject,
                   body_text=rendered.text, body_html=rendered.html, ics=rendered.ics,
@@ -108,7 +111,8 @@ def queue_due_reminders(now, offsets=None):
     offsets = offsets or reminder_offsets(current_app.config["MAIL_REMINDER_HOURS"])
     candidates = db.session.scalars(
         sa.select(Booking).where(Booking.status == BookingStatus.BOOKED, Booking.start_utc > now,
-                                 Booking.start_utc <= now + offsets[-1], Booking.email != "")
+                                 Booking.start_utc <= now + offsets[-1],
+                                 sa.true() if _sms_enabled() else Booking.email != "")
         .order_by(Booking.start_utc, Booking.id)).all()
     if not candidates:
         return 0
@@ -137,6 +141,11 @@ def queue_due_reminders(now, offsets=None):
     return added
 
 
+def _sms_enabled():
+    from . import sms
+    return sms.enabled()
+
+
 def failed_messages(limit=200):
     """The messages that could not be delivered, newest first."""
     return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.status == Status.FAILED)
@@ -155,7 +164,8 @@ def requeue(message, now):
     if message.status != Status.FAILED:
         return False
     try:
-        message.recipient = checked_address(message.recipient)
+        if message.channel != "sms":  # an SMS goes to the booking's phone, checked when booked
+            message.recipient = checked_address(message.recipient)
     except ValueError:
         return False
     message.status, message.attempts, message.next_attempt_at = Status.PENDING, 0, now

@@ -2,13 +2,17 @@
 from datetime import datetime
 
 from flask import current_app, request, session, url_for
+from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from markupsafe import Markup
 
 from ..core.timeutil import get_tz
+from ..core.names import lower_first, upper_first
 from ..core.validation import format_phone
-from ..i18n import clock, day_heading, day_month, long_date, long_date_short, long_datetime, weekday_name
+from ..i18n import (clock, day_heading, day_month, long_date, long_date_short, long_datetime, plain_date,
+                    unbreakable, weekday_name)
 from ..models import BookingStatus, Role, Topic
 
 TOPIC_LABELS = {
@@ -60,6 +64,11 @@ def reception_hours(division):
             for rule in division.rules]
 
 
+def weekday_in_text(weekday):
+    """The weekday (0 is Monday) as written inside a sentence: «понедельник», "Monday"."""
+    return get_day_names("wide", locale=get_locale())[weekday]
+
+
 def clock_of(value):
     return value.strftime("%H:%M")
 
@@ -77,10 +86,14 @@ def init_app(app):
         long_datetime=long_datetime, long_date=long_date, day_heading=day_heading, clock=clock,
         phone=format_phone, iso_local=iso_local, topic_label=topic_label, status_label=status_label,
         role_label=role_label, actor_label=actor_label, audit_action=audit_action, audit_detail=audit_detail,
-        booking_origin=booking_origin, message_kind=message_kind,
+        booking_origin=booking_origin, message_kind=message_kind, via_client=via_client,
         division_name=division_name, reception_hours=reception_hours, day_month=day_month,
         weekday_name=weekday_name, long_date_short=long_date_short,
     )
+
+    # A position reads «директор филиала» mid-sentence, «Директор филиала» at the start of a line.
+    app.jinja_env.filters.update(upper_first=upper_first, lower_first=lower_first, plain_date=plain_date,
+                                 weekday_in_text=weekday_in_text)
 
     # A global, not a context variable, so that imported macros see it too.
     app.jinja_env.globals["data_lang"] = data_lang
@@ -98,7 +111,8 @@ def init_app(app):
             "current_locale": str(get_locale()),
             "language_names": LANGUAGE_NAMES,
             "switch_language_url": switch_language_url,
-            "hotline_phone": app.config["HOTLINE_PHONE"],
+            "hotline_phone": unbreakable(app.config["HOTLINE_PHONE"]),
+            "hotline_tel": "tel:" + "".join(c for c in app.config["HOTLINE_PHONE"] if c.isdigit() or c == "+"),
             "weekday_labels": WEEKDAY_LABELS,
             "chosen_language": session.get("lang"),
         }
@@ -119,7 +133,8 @@ ACTOR_LABELS = {
 }
 
 AUDIT_ACTIONS = {
-    "created": _l("Booked"),
+    # Not the status «Подтверждена»: the first line of the history says the booking was made.
+    "created": lazy_pgettext("history", "Booked"),
     "rescheduled": _l("Moved"),
     "cancelled": _l("Cancelled"),
     BookingStatus.ATTENDED: _l("Marked attended"),
@@ -167,6 +182,8 @@ def audit_action(action):
 def audit_detail(entry):
     """An audit entry's detail for people: the channel of a booking, the old and new time of a move."""
     if entry.action == "created":
+        if entry.detail == "api" and entry.booking is not None and entry.booking.api_client is not None:
+            return via_client(entry.booking.api_client)
         return CHANNEL_LABELS.get(entry.detail, entry.detail)
     if entry.action == "rescheduled" and " -> " in entry.detail:
         try:
@@ -186,5 +203,12 @@ def booking_origin(booking):
             return _l("Booked by phone by operator %(name)s", name=name)
         return _l("Booked by phone by %(name)s", name=name)
     if booking.channel == "api":
+        if booking.api_client is not None:
+            return via_client(booking.api_client)
         return _l("Booked through the API")
     return _l("Booked online by the citizen")
+
+
+def via_client(client):
+    """How a booking made with an API key is named, e.g. «Через «Горячая линия»»."""
+    return _l("Via “%(name)s”", name=client.name)

@@ -28,6 +28,14 @@ class Normalised:
             raise ValidationError(_(str(exc))) from None
 
 
+# WTForms' own messages read as a calque in Russian («Значение должно быть между 5 и 240.»): ours instead.
+TOO_LONG = _l("Please keep it under %(max)d characters.")
+NUMBER_RANGE = _l("Enter a number from %(min)s to %(max)s.")
+BAD_DATE = dict(invalid_value_message=_l("Enter a date like 2026-12-31."))
+BAD_TIME = dict(invalid_value_message=_l("Enter a time like 10:00."))
+BAD_NUMBER = dict(invalid_value_message=_l("Enter a number."))
+
+
 class CitizenForm(FlaskForm):
     """A citizen's details, shared by the public form and the operator's phone booking."""
 
@@ -46,11 +54,10 @@ class CitizenForm(FlaskForm):
                           description=_l("It is on your bill. Leave it empty if you do not have one."),
                           render_kw={"inputmode": "numeric"})
     address = StringField(_l("Address of the property concerned"),
-                          validators=[Optional(), Length(max=300)],
+                          validators=[Optional(), Length(max=300, message=TOO_LONG)],
                           render_kw={"autocomplete": "street-address"})
     message = TextAreaField(_l("Your question"),
-                            validators=[Length(max=validation.MESSAGE_MAX,
-                                               message=_l("Please keep it under %(max)d characters."))],
+                            validators=[Length(max=validation.MESSAGE_MAX, message=TOO_LONG)],
                             description=_l("Briefly: what happened and since when."),
                             render_kw={"rows": 4, "maxlength": validation.MESSAGE_MAX})
 
@@ -134,14 +141,15 @@ class MarkForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    note = TextAreaField(_l("Staff note"), validators=[Length(max=2000)],
+    note = TextAreaField(_l("Staff note"), validators=[Length(max=2000, message=TOO_LONG)],
                          description=_l("Seen by staff only, never by the visitor."), render_kw={"rows": 2})
     next = HiddenField()
     submit = SubmitField(_l("Save the note"))
 
 
 class StaffCancelForm(FlaskForm):
-    reason = StringField(_l("Reason (told to the visitor)"), validators=[Optional(), Length(max=300)])
+    reason = StringField(_l("Reason (told to the visitor)"),
+                         validators=[Optional(), Length(max=300, message=TOO_LONG)])
     next = HiddenField()
     submit = SubmitField(_l("Cancel the booking"))
 
@@ -151,18 +159,28 @@ class StaffMoveForm(FlaskForm):
 
 
 class DivisionForm(FlaskForm):
-    slug = StringField(_l("Address name"), validators=[DataRequired(), Length(max=64), Regexp(
+    slug = StringField(_l("Address name"), validators=[
+        DataRequired(message=_l("Enter the page address.")), Length(max=64, message=TOO_LONG), Regexp(
         SLUG_RE, message=_l("Lower-case Latin letters, digits and single hyphens only."))],
         description=_l("Part of the division's web address, for example severny-filial."))
-    name = StringField(_l("Division name"), validators=[DataRequired(), Length(max=200)])
-    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)])
-    head_name = StringField(_l("Full name of the head"), validators=[DataRequired(), Length(max=200)])
-    head_title = StringField(_l("Position of the head"), validators=[Optional(), Length(max=200)])
-    address = StringField(_l("Address"), validators=[DataRequired(), Length(max=300)])
-    room = StringField(_l("Room"), validators=[Optional(), Length(max=100)])
-    directions = TextAreaField(_l("How to get there"), validators=[Optional(), Length(max=2000)],
+    name = StringField(_l("Division name"), validators=[DataRequired(message=_l("Enter the division's name.")),
+                                                         Length(max=200, message=TOO_LONG)])
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200, message=TOO_LONG)])
+    head_name = StringField(_l("Full name of the head"),
+                            validators=[DataRequired(message=_l("Enter the full name of the head.")),
+                                        Length(max=200, message=TOO_LONG)],
+                            description=_l("For example: Karpov Aleksey Viktorovich or Karpov A. V."))
+    head_title = StringField(_l("Position of the head"), validators=[Optional(), Length(max=200, message=TOO_LONG)],
+                             description=_l("In lower case, as it reads mid-sentence, for example: "
+                                            "director of the branch."))
+    address = StringField(_l("Address"), validators=[DataRequired(message=_l("Enter the address.")),
+                                                     Length(max=300, message=TOO_LONG)])
+    room = StringField(_l("Room"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
+    directions = TextAreaField(_l("How to get there"),
+                               validators=[Optional(), Length(max=2000, message=TOO_LONG)],
                                render_kw={"rows": 2})
-    description = TextAreaField(_l("What the division deals with"), validators=[Optional(), Length(max=2000)],
+    description = TextAreaField(_l("What the division deals with"),
+                                validators=[Optional(), Length(max=2000, message=TOO_LONG)],
                                 render_kw={"rows": 3})
     email = StringField(_l("E-mail of the division"), validators=[Optional(), Normalised(validation.normalise_email)])
     active = BooleanField(_l("Open for bookings"), default=True)
@@ -172,14 +190,16 @@ class DivisionForm(FlaskForm):
 class RuleForm(FlaskForm):
     weekday = SelectField(_l("Weekday"), coerce=int,
                           choices=[SelectChoice(n, label) for n, label in enumerate(WEEKDAY_LABELS)])
-    start_time = TimeField(_l("From"), validators=[InputRequired(message=_l("Enter a time."))])
-    end_time = TimeField(_l("Until"), validators=[InputRequired(message=_l("Enter a time."))])
-    slot_minutes = IntegerField(_l("Minutes per visitor"), default=20,
-                                validators=[InputRequired(), NumberRange(min=5, max=240)])
-    places = IntegerField(_l("Visitors received at once"), default=1,
-                          validators=[InputRequired(), NumberRange(min=1, max=20)])
-    valid_from = DateField(_l("Valid from (optional)"), validators=[Optional()])
-    valid_until = DateField(_l("Valid until (optional)"), validators=[Optional()])
+    start_time = TimeField(_l("From"), validators=[InputRequired(message=_l("Enter a time."))], **BAD_TIME)
+    end_time = TimeField(_l("Until"), validators=[InputRequired(message=_l("Enter a time."))], **BAD_TIME)
+    slot_minutes = IntegerField(_l("Minutes per visitor"), default=20, **BAD_NUMBER,
+                                validators=[InputRequired(message=_l("Enter a number.")),
+                                            NumberRange(min=5, max=240, message=NUMBER_RANGE)])
+    places = IntegerField(_l("Visitors received at once"), default=1, **BAD_NUMBER,
+                          validators=[InputRequired(message=_l("Enter a number.")),
+                                      NumberRange(min=1, max=20, message=NUMBER_RANGE)])
+    valid_from = DateField(_l("Valid from (optional)"), validators=[Optional()], **BAD_DATE)
+    valid_until = DateField(_l("Valid until (optional)"), validators=[Optional()], **BAD_DATE)
     submit = SubmitField(_l("Save"))
 
     def validate_end_time(self, field):
@@ -198,9 +218,9 @@ class RuleForm(FlaskForm):
 
 
 class ClosureForm(FlaskForm):
-    first_day = DateField(_l("First day"), validators=[InputRequired(message=_l("Enter a date."))])
-    last_day = DateField(_l("Last day"), validators=[InputRequired(message=_l("Enter a date."))])
-    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=300)],
+    first_day = DateField(_l("First day"), validators=[InputRequired(message=_l("Enter a date."))], **BAD_DATE)
+    last_day = DateField(_l("Last day"), validators=[InputRequired(message=_l("Enter a date."))], **BAD_DATE)
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=300, message=TOO_LONG)],
                          description=_l("For example: the head is on leave."))
     submit = SubmitField(_l("Add the closure"))
 
@@ -211,10 +231,10 @@ class ClosureForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[
-        DataRequired(message=_l("Enter an e-mail address.")), Length(max=254),
+        DataRequired(message=_l("Enter an e-mail address.")), Length(max=254, message=TOO_LONG),
         Regexp(STAFF_EMAIL_RE, message=_l("Enter an e-mail address like name@example.ru."))],
         render_kw={"type": "email"})
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200, message=TOO_LONG)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in tuple(Role)])
     divisions = SelectMultipleField(_l("Divisions"), coerce=int, widget=ListWidget(prefix_label=False),
                                     option_widget=CheckboxInput(),
@@ -229,7 +249,7 @@ class UserForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[
-        DataRequired(), Length(min=PASSWORD_MIN_LENGTH,
+        DataRequired(message=_l("Enter the new password.")), Length(min=PASSWORD_MIN_LENGTH,
                                message=_l("A password needs at least %(min)d characters."))],
         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("The same password again"), validators=[

@@ -6,10 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 
 from .. import bookings
+from ..bookings.districts import served_districts
 from ..core.timeutil import now_utc
 from ..models import Topic
 from ..security import limit_booking
 from .forms import BookingForm, CancelForm, MoveForm
+from . import booking_limits
 from .helpers import commit_or_refuse, current_policy, details_from, division_or_404, parse_start, week_of_slots
 
 bp = Blueprint("public", __name__)
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html", divisions=bookings.active_divisions())
+    return render_template("public/index.html", divisions=bookings.active_divisions(), districts=served_districts())
 
 
 @bp.get("/lang/<lang>")
@@ -69,11 +71,20 @@ def book(slug):
         alternatives = bookings.free_alternatives(division, start_dt, now, policy)
         problem = bookings.SlotNotBookable.code
     elif form.validate_on_submit():
-        made, refusal = commit_or_refuse(
-            lambda: bookings.create_booking(division, start_dt, details_from(form), now, policy))
+        try:
+            reservation = booking_limits.reserve(division.slug)
+        except booking_limits.TooManyBookings as exc:
+            return render_template("public/too_many_bookings.html", division=division, limit=exc.limit), 429
+        try:
+            made, refusal = commit_or_refuse(lambda: booking_limits.with_client_ref(
+                bookings.create_booking(division, start_dt, details_from(form), now, policy)))
+        except Exception:
+            reservation.release()  # e.g. the database unavailable: nothing was booked
+            raise
         if refusal is None:
             booking, token = made
             return redirect(url_for("public.manage", code=booking.code, token=token, new=1), code=303)
+        reservation.release()
         alternatives, problem = refusal.alternatives, refusal.code
     elif slot.available == 0:
         alternatives, problem = bookings.free_alternatives(division, start_dt, now, policy), bookings.SlotTaken.code

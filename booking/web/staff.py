@@ -21,6 +21,7 @@ from ..core.timeutil import local_today, now_utc, parse_iso_date
 from ..core.validation import format_phone, normalise_phone
 from ..extensions import db
 from ..models import Role, Topic
+from ..notify import sms
 from ..security import limit_login
 from . import sessions as staff_sessions
 from .formatting import clock, status_label, topic_label
@@ -207,6 +208,7 @@ def booking(code):
         "staff/booking.html", booking=booking, day=booking.start_utc.astimezone(policy.tz).date(),
         may_mark=current_user.role in MARKERS and bookings.can_mark(booking, now, policy.tz),
         may_change=bookings.can_change(booking, now), may_move=current_user.role in BOOKERS,
+        sms_to_phone=sms.wanted_for(booking),
     )
 
 
@@ -214,6 +216,8 @@ def _unmailed(booking):
     """What staff must do themselves when a change cannot be mailed."""
     if booking.email:
         return ""
+    if sms.wanted_for(booking):
+        return " " + _("The visitor has no e-mail and is told by SMS at %(phone)s.", phone=format_phone(booking.phone))
     return " " + _("The visitor has no e-mail: tell them by phone, %(phone)s.", phone=format_phone(booking.phone))
 
 

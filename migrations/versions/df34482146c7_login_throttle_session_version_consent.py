@@ -4,7 +4,7 @@ sessions carry a version that ends them all when raised; bookings record the con
 Bookings made before this revision keep an empty consent version (the text was not versioned then).
 
 Revision ID: df34482146c7
-Revises: f382a7592dbb
+Revises: beb97de664ba
 Create Date: 2026-11-30 07:11:19.184455
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'df34482146c7'
-down_revision = 'f382a7592dbb'
+down_revision = 'beb97de664ba'
 branch_labels = None
 depends_on = None
 

@@ -68,7 +68,7 @@ def test_the_feed_reaches_back_some_weeks_and_keeps_recent_cancellations(
     assert uids == {f"booking-{b.id}-{b.code}@priyom" for b in (recent_past, cancelled_lately)}
     kept = calendar.event(f"booking-{cancelled_lately.id}-{cancelled_lately.code}@priyom")
     assert kept.status == "CANCELLED" and kept.sequence == 1
-    assert kept.summary.startswith("Отменено: ")
+    assert kept.summary.startswith("[Отменено] Приём: ")
     assert calendar.event(f"booking-{recent_past.id}-{recent_past.code}@priyom").status == "CONFIRMED"
 
 

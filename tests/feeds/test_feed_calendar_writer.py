@@ -2,9 +2,11 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from babel.support import Translations
 from icalendar import Event
 
 from booking.core import ical, scheduling
+from catalogs import TRANSLATIONS
 from helpers import MSK
 
 MONDAY = date(2027, 3, 1)
@@ -48,7 +50,8 @@ def test_an_empty_feed_still_names_its_time_zone():
 
 def test_session_uid_is_stable_per_division_and_start():
     session = scheduling.Session(msk(MONDAY, 10), msk(MONDAY, 13))
-    appointment = ical.session_appointment(session, Division(), "ru", "https://priem.example/divisions/x")
+    russian = ical.CalendarTexts(Translations.load(TRANSLATIONS, ["ru"]), "ru")
+    appointment = ical.session_appointment(session, Division(), russian, "https://priem.example/divisions/x")
     assert appointment.uid == "reception-7-20270301T070000Z@priyom"
     assert appointment.summary == "Приём граждан: Северный филиал"
     assert appointment.attendee_email == "" and appointment.organizer_email == "sever@mosteplo.example"

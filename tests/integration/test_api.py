@@ -22,6 +22,13 @@ def bearer(token):
 
 
 @pytest.fixture
+def client(client, api_key):
+    """The hotline's software: every request carries its API key (the manage token goes in Authorization)."""
+    client.environ_base["HTTP_X_API_KEY"] = api_key
+    return client
+
+
+@pytest.fixture
 def division(make_division):
     return make_division(slug="severny", name="Северный филиал", places=1)
 

@@ -26,20 +26,20 @@ def web_booking(client, division, start, email="petrov@example.ru", phone="+7916
         "topic": "heating", "message": "Холодные батареи", "consent": "y"})
 
 
-def api_booking(client, division, start, email="ivanova@example.ru", phone="+79161234568"):
-    return client.post("/api/v1/bookings", json={
+def api_booking(client, division, start, key, email="ivanova@example.ru", phone="+79161234568"):
+    return client.post("/api/v1/bookings", headers={"X-API-Key": key}, json={
         "division": division.slug, "start": start.isoformat(), "name": "Иванова Анна", "email": email,
         "phone": phone, "topic": "billing", "consent": True})
 
 
 def test_booking_succeeds_while_the_mail_server_is_down_and_mail_follows(db, client, make_division,
-                                                                         smtp_server):
+                                                                         smtp_server, api_key):
     division = make_division(places=2)
     start = slot_start(first_free_day(), "10:20")
     smtp_server.stop()
 
     assert web_booking(client, division, start).status_code == 303
-    assert api_booking(client, division, start).status_code == 201
+    assert api_booking(client, division, start, api_key).status_code == 201
 
     t0 = now_utc()
     report = delivery.deliver_all_due(t0)

@@ -39,7 +39,7 @@ def test_each_reminder_is_sent_once_at_its_time(db, policy, make_division, runne
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-08T15:00:00+03:00")
 
     [reminder] = reminders(smtp_server)
-    assert reminder["Subject"] == f"Напоминание: приём 9 декабря 10:20 — код {booking.code}"
+    assert reminder["Subject"] == f"Напоминание: приём 9 декабря в 10:20, код {booking.code}"
     text = reminder.get_body(preferencelist=("plain",)).get_content()
     assert "среда, 9 декабря 2026, 10:20–10:40" in text and booking.code in text and "паспорт" in text
     assert f"https://priyom.example/bookings/{booking.code}/link" in text
@@ -80,8 +80,8 @@ def test_a_moved_booking_is_reminded_of_its_new_time(db, policy, make_division, 
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-09T10:21:00+03:00")
     assert "Reminders queued: 1" in send_reminders(runner, "2026-12-09T11:01:00+03:00")
     subjects = [m["Subject"] for m in reminders(smtp_server)]
-    assert subjects == [f"Напоминание: приём 9 декабря 10:20 — код {booking.code}",
-                        f"Напоминание: приём 10 декабря 11:00 — код {booking.code}"]
+    assert subjects == [f"Напоминание: приём 9 декабря в 10:20, код {booking.code}",
+                        f"Напоминание: приём 10 декабря в 11:00, код {booking.code}"]
 
 
 def test_a_booking_moved_after_the_new_reminder_time_gets_none(db, policy, make_division, runner, smtp_server):
@@ -122,7 +122,7 @@ def test_an_english_booking_is_reminded_in_english(db, policy, make_division, ru
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"), locale="en")
     send_reminders(runner, "2026-12-08T10:21:00+03:00")
     [reminder] = reminders(smtp_server)
-    assert reminder["Subject"] == f"Reminder: appointment on 9 December 10:20 — code {booking.code}"
+    assert reminder["Subject"] == f"Reminder: appointment on 9 December at 10:20 — code {booking.code}"
     assert "Wednesday, 9 December 2026" in reminder.get_body(preferencelist=("plain",)).get_content()
 
 

@@ -75,6 +75,18 @@ def add_division(app, places=1, slug=None):
         return slug
 
 
+def add_api_key(app, name="Горячая линия", permissions=("bookings",)):
+    """A new API client on ``app``'s database; returns its key."""
+    from booking.accounts import api_clients as api_keys
+    from booking.core.timeutil import now_utc
+
+    with app.app_context():
+        _client, key = api_keys.create_client(name, now_utc(), permissions)
+        _db.session.commit()
+        _db.session.remove()
+        return key
+
+
 def create_schema(app):
     """The schema through the migrations, as production makes it."""
     from booking.database import upgrade_database

@@ -15,7 +15,7 @@ from booking.extensions import db
 from booking.models import Booking
 from helpers import first_free_day, slot_start
 from pg import free_port
-from prod.kit import Gunicorn, add_division, api_payload, booking_form, build_app, create_schema
+from prod.kit import Gunicorn, add_api_key, add_division, api_payload, booking_form, build_app, create_schema
 
 STACK_TRACE_HINTS = ("Traceback", "File \"", "sqlalchemy", "psycopg", "OperationalError", "sqlite3")
 
@@ -46,7 +46,8 @@ def test_an_unreachable_database_gives_503_pages_and_json(app_config):
     assert_unavailable(client.get("/divisions/severny-filial"), "html")
     assert_unavailable(client.post("/divisions/severny-filial/book", data={"start": start.isoformat()}), "html")
     assert_unavailable(client.get("/api/v1/divisions"), "json")
-    assert_unavailable(client.post("/api/v1/bookings", json=api_payload("severny-filial", start)), "json")
+    assert_unavailable(client.post("/api/v1/bookings", json=api_payload("severny-filial", start),
+                                   headers={"X-API-Key": "pk_" + "k" * 43}), "json")
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.get_json() == {"status": "unavailable", "database": "unreachable"}
     assert client.get("/healthz").status_code == 200
@@ -89,6 +90,7 @@ def test_a_locked_database_gives_503_and_no_half_written_booking(scratch_url):
     app = build_app(scratch_url, DATABASE_LOCK_TIMEOUT_MS=300)
     create_schema(app)
     add_division(app, slug="locked")
+    key = {"X-API-Key": add_api_key(app)}
     with app.app_context():
         client = app.test_client()
         start = slot_start(first_free_day(), "10:20")
@@ -97,14 +99,15 @@ def test_a_locked_database_gives_503_and_no_half_written_booking(scratch_url):
 
         with database_locked(scratch_url):
             began = time.monotonic()
-            assert_unavailable(client.post("/api/v1/bookings", json=api_payload("locked", start)), "json")
+            assert_unavailable(client.post("/api/v1/bookings", json=api_payload("locked", start), headers=key),
+                               "json")
             assert_unavailable(client.post("/divisions/locked/book", data=form), "html")
             assert time.monotonic() - began < 10  # the lock timeout, not a hung worker
 
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 0
         db.session.remove()
         # The place is free: nothing half-written holds it.
-        assert client.post("/api/v1/bookings", json=api_payload("locked", start)).status_code == 201
+        assert client.post("/api/v1/bookings", json=api_payload("locked", start), headers=key).status_code == 201
         db.session.remove()
         db.engine.dispose()
 
@@ -114,6 +117,7 @@ def test_a_worker_killed_in_the_middle_of_a_booking_leaves_no_booking(scratch_ur
     app = build_app(scratch_url)
     create_schema(app)
     add_division(app, slug="killed")
+    key = {"X-API-Key": add_api_key(app)}
 
     marker = tmp_path / "paused"
     server = Gunicorn(scratch_url, tmp_path, workers=1, app="prod.paused_app:app",
@@ -125,7 +129,7 @@ def test_a_worker_killed_in_the_middle_of_a_booking_leaves_no_booking(scratch_ur
         def book():
             try:
                 outcome["response"] = server.request("POST", "/api/v1/bookings", api_payload("killed", start),
-                                                      timeout=60)
+                                                      headers=key, timeout=60)
             except Exception as exc:  # the connection dies with the worker
                 outcome["error"] = exc
 
@@ -151,7 +155,7 @@ def test_a_worker_killed_in_the_middle_of_a_booking_leaves_no_booking(scratch_ur
                 if server.request("GET", "/healthz", timeout=5)[0] == 200:
                     break
             time.sleep(0.1)
-        status, _headers, body = server.request("POST", "/api/v1/bookings", api_payload("killed", start))
+        status, _headers, body = server.request("POST", "/api/v1/bookings", api_payload("killed", start), key)
         assert status == 201, body
         assert json.loads(body)["status"] == "booked"
     finally:

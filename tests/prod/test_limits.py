@@ -13,11 +13,17 @@ def app_config(app_config):
             "API_BOOKING_RATE_LIMIT": "2 per minute", "LOGIN_RATE_LIMIT": "2 per minute"}
 
 
-def api_post(client, slug, n, address="192.0.2.1", headers=None):
-    start = slot_start(first_free_day(), "10:00")
-    return client.post("/api/v1/bookings", json=api_payload(slug, start, email=f"c{n}@example.ru",
-                                                            phone=f"+7916000{n:04d}", name="Петров Пётр"),
-                       environ_base={"REMOTE_ADDR": address}, headers=headers or {})
+@pytest.fixture
+def api_post(api_key):
+    """Book through the API with the hotline's key, from ``address``."""
+
+    def post(client, slug, n, address="192.0.2.1", headers=None):
+        start = slot_start(first_free_day(), "10:00")
+        return client.post("/api/v1/bookings", json=api_payload(slug, start, email=f"c{n}@example.ru",
+                                                                phone=f"+7916000{n:04d}", name="Петров Пётр"),
+                           environ_base={"REMOTE_ADDR": address}, headers={"X-API-Key": api_key, **(headers or {})})
+
+    return post
 
 
 def test_booking_form_submissions_are_limited_with_a_friendly_page(client, make_division):
@@ -36,7 +42,7 @@ def test_booking_form_submissions_are_limited_with_a_friendly_page(client, make_
     assert int(refused.headers["Retry-After"]) > 0
 
 
-def test_api_bookings_are_limited_with_a_json_answer(client, make_division, db):
+def test_api_bookings_are_limited_with_a_json_answer(api_post, client, make_division, db):
     division = make_division(places=5)
     assert [api_post(client, division.slug, n).status_code for n in range(2)] == [201, 201]
     refused = api_post(client, division.slug, 2)
@@ -46,13 +52,13 @@ def test_api_bookings_are_limited_with_a_json_answer(client, make_division, db):
     assert db.session.query(Booking).count() == 2
 
 
-def test_each_client_address_has_its_own_budget(client, make_division):
+def test_each_client_address_has_its_own_budget(api_post, client, make_division):
     division = make_division(places=5)
     assert [api_post(client, division.slug, n).status_code for n in range(3)] == [201, 201, 429]
     assert api_post(client, division.slug, 3, address="192.0.2.2").status_code == 201
 
 
-def test_a_forwarded_address_counts_only_behind_a_configured_proxy(app_config, make_division):
+def test_a_forwarded_address_counts_only_behind_a_configured_proxy(api_post, app_config, make_division):
     from booking import create_app
 
     division = make_division(places=9)
@@ -67,7 +73,7 @@ def test_a_forwarded_address_counts_only_behind_a_configured_proxy(app_config, m
     assert codes == [201, 201, 201]  # one proxy, three citizens
 
 
-def test_trusted_addresses_are_not_limited(app_config, make_division):
+def test_trusted_addresses_are_not_limited(api_post, app_config, make_division):
     from booking import create_app
 
     division = make_division(places=9)
@@ -75,7 +81,7 @@ def test_trusted_addresses_are_not_limited(app_config, make_division):
     assert {api_post(client, division.slug, n, address="10.20.30.40").status_code for n in range(5)} == {201}
 
 
-def test_limits_switch_off_with_flask_ratelimit_enabled_false(app_config, make_division, monkeypatch):
+def test_limits_switch_off_with_flask_ratelimit_enabled_false(api_post, app_config, make_division, monkeypatch):
     from booking import create_app
 
     division = make_division(places=9)

@@ -16,7 +16,7 @@ from booking import bookings as booking_ops
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, Division
 from booking.core.timeutil import now_utc
-from prod.kit import Gunicorn, add_division, build_app, create_schema, scratch_database
+from prod.kit import Gunicorn, add_api_key, add_division, build_app, create_schema, scratch_database
 from helpers import MSK, details, first_free_day, slot_start
 
 pytestmark = pytest.mark.slow
@@ -32,6 +32,7 @@ def site(tmp_path_factory):
         app = build_app(url)
         create_schema(app)
         server = Gunicorn(url, directory, workers=WORKERS).start()
+        server.api_key = add_api_key(app)
         try:
             yield app, server
         finally:
@@ -76,6 +77,11 @@ def api_booking(slug, start_dt, i):
             "consent": True}
 
 
+def with_key(server):
+    """The headers of the hotline's software: its API key."""
+    return {"X-API-Key": server.api_key}
+
+
 def statuses(results):
     return Counter(r[0] if isinstance(r, tuple) else type(r).__name__ for r in results)
 
@@ -87,7 +93,8 @@ def test_simultaneous_api_bookings_fill_exactly_the_free_places(site, places):
     start_dt = slot_start(first_free_day(), "10:20")
     n = 40
 
-    results = all_at_once(n, lambda i: server.request("POST", "/api/v1/bookings", api_booking(slug, start_dt, i)))
+    results = all_at_once(n, lambda i: server.request("POST", "/api/v1/bookings", api_booking(slug, start_dt, i),
+                                                      with_key(server)))
 
     assert statuses(results) == {201: places, 409: n - places}, results
     for status, _headers, body in results:
@@ -107,7 +114,7 @@ def test_one_person_booking_many_times_at_once_gets_one_booking(site):
 
     def same_person(i):
         body = {**api_booking(slug, starts[i], 0), "email": "same.person@example.ru", "phone": "+79165550000"}
-        return server.request("POST", "/api/v1/bookings", body)
+        return server.request("POST", "/api/v1/bookings", body, with_key(server))
 
     results = all_at_once(len(starts), same_person)
 
@@ -185,7 +192,8 @@ def test_access_log_shows_no_manage_token(site):
     app, server = site
     slug = add_division(app, 1)
     status, _headers, body = server.request("POST", "/api/v1/bookings",
-                                            api_booking(slug, slot_start(first_free_day(), "12:00"), 99))
+                                            api_booking(slug, slot_start(first_free_day(), "12:00"), 99),
+                                            with_key(server))
     assert status == 201
     code, token = re.search(r'"code":\s*"([^"]+)"', body).group(1), re.search(r'"manage_token":\s*"([^"]+)"',
                                                                               body).group(1)

@@ -21,13 +21,26 @@ def api_app(app, make_division, make_booking):
     return app
 
 
+def test_the_document_names_the_api_key_for_creating_bookings():
+    document = openapi_document()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["apiKey"] == {**schemes["apiKey"], "type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert schemes["apiKeyBearer"]["scheme"] == "bearer"
+    create = document["paths"]["/bookings"]["post"]
+    assert create["security"] == [{"apiKey": []}, {"apiKeyBearer": []}]
+    assert "401" in create["responses"]
+    assert "security" not in document["paths"]["/divisions"]["get"]  # reading stays open
+
+
 def test_the_served_document_is_the_one_tested(client):
     assert client.get("/api/v1/openapi.json").get_json() == json.loads(json.dumps(openapi_document()))
 
 
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_answers_as_documented(case, api_app):
+def test_every_operation_answers_as_documented(case, api_app, make_api_key):
+    if case.operation.path == "/bookings":
+        case.headers = {**(case.headers or {}), "X-API-Key": make_api_key()}
     # A request can fit the schema and still be refused with the documented 422: a phone number or a
     # name is checked beyond what JSON Schema can say.
     case.call_and_validate(app=api_app, excluded_checks=[positive_data_acceptance])
@@ -49,11 +62,13 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_each_documented_status_is_real_and_shaped_as_documented(app_config, make_division, make_booking):
+def test_each_documented_status_is_real_and_shaped_as_documented(app_config, make_division, make_booking,
+                                                                 api_key):
     from booking import create_app
 
-    # Every POST /bookings below counts: the eighth is one too many.
-    app = create_app({**app_config, "RATELIMIT_ENABLED": True, "API_BOOKING_RATE_LIMIT": "7 per minute"})
+    # Every POST /bookings below counts: the ninth is one too many.
+    app = create_app({**app_config, "RATELIMIT_ENABLED": True, "API_BOOKING_RATE_LIMIT": "8 per minute"})
+    key = {"X-API-Key": api_key}
     division = make_division(slug="severny-filial", places=1)
     day = first_free_day()
     taken, token = make_booking(division, slot_start(day, "10:00"))
@@ -65,22 +80,26 @@ def test_each_documented_status_is_real_and_shaped_as_documented(app_config, mak
     call(app, "/divisions/{slug}/slots", "GET", 422, path_parameters={"slug": "severny-filial"},
          query={"from": "2026-13-45"})
 
-    created = call(app, "/bookings", "POST", 201, body=api_payload("severny-filial", slot_start(day, "10:20")),
-                   media_type="application/json")
+    unauthorized = call(app, "/bookings", "POST", 401, headers={"X-API-Key": "pk_wrong"},
+                        body=api_payload("severny-filial", slot_start(day, "10:20")), media_type="application/json")
+    assert unauthorized["error"] == "unauthorized"
+    created = call(app, "/bookings", "POST", 201, headers=key,
+                   body=api_payload("severny-filial", slot_start(day, "10:20")), media_type="application/json")
     assert created["manage_token"] and created["start"] == start
-    conflict = call(app, "/bookings", "POST", 409, media_type="application/json",
+    conflict = call(app, "/bookings", "POST", 409, headers=key, media_type="application/json",
                     body=api_payload("severny-filial", slot_start(day, "10:20"), email="other@example.ru",
                                      phone="+79160000011"))
     assert conflict["error"] == "slot_taken" and conflict["alternatives"]
-    call(app, "/bookings", "POST", 404, body=api_payload("nowhere", slot_start(day, "10:40")),
+    call(app, "/bookings", "POST", 404, headers=key, body=api_payload("nowhere", slot_start(day, "10:40")),
          media_type="application/json")
-    invalid = call(app, "/bookings", "POST", 422, media_type="application/json",
+    invalid = call(app, "/bookings", "POST", 422, headers=key, media_type="application/json",
                    body=api_payload("severny-filial", slot_start(day, "10:40"), email="not an address"))
     assert set(invalid["fields"]) == {"email"}
-    call(app, "/bookings", "POST", 400, body=[1, 2], media_type="application/json")
-    call(app, "/bookings", "POST", 415, body="name=x", media_type="text/plain")
-    call(app, "/bookings", "POST", 413, body={"message": "x" * 100_000}, media_type="application/json")
-    call(app, "/bookings", "POST", 429, body={}, media_type="application/json")
+    call(app, "/bookings", "POST", 400, headers=key, body=[1, 2], media_type="application/json")
+    call(app, "/bookings", "POST", 415, headers=key, body="name=x", media_type="text/plain")
+    call(app, "/bookings", "POST", 413, headers=key, body={"message": "x" * 100_000},
+         media_type="application/json")
+    call(app, "/bookings", "POST", 429, headers=key, body={}, media_type="application/json")
 
     code = created["code"]
     call(app, "/bookings/{code}", "GET", 200, path_parameters={"code": taken.code}, headers=bearer(token))
@@ -112,7 +131,9 @@ def test_an_unavailable_database_is_a_documented_503(app_config):
                       "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"})
     booking = api_payload("severny-filial", slot_start(first_free_day(), "10:00"))
     for path, method, body in [("/divisions", "GET", None), ("/bookings", "POST", booking)]:
-        case = schema[path][method].Case(body=body, media_type="application/json") if body else \
+        # A key that looks real, so that the database is asked about it.
+        case = schema[path][method].Case(body=body, media_type="application/json",
+                                         headers={"X-API-Key": "pk_" + "k" * 43}) if body else \
             schema[path][method].Case()
         response = case.call_and_validate(app=app, checks=CHECKS[1:])
         assert response.status_code == 503

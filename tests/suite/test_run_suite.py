@@ -27,10 +27,14 @@ def test_a_run_that_never_started_or_was_skipped_on_purpose_says_so():
         "make test: PostgreSQL run: not run, skipped on purpose (SKIP_POSTGRES=1)")
 
 
-def test_the_postgresql_run_leaves_the_browser_tests_to_sqlite_and_keeps_the_given_arguments():
+def test_the_postgresql_run_leaves_what_needs_no_database_to_sqlite_and_keeps_the_given_arguments():
     assert run_suite.command("sqlite", ["-x"], python="py") == ["py", "-m", "pytest", "-x"]
-    assert run_suite.command("postgresql", ["-x"], python="py") == [
-        "py", str(run_suite.HERE / "pg.py"), "py", "-m", "pytest", "-m", "not browser", "-x"]
+    command = run_suite.command("postgresql", ["-x"], python="py")
+    assert command[:6] == ["py", str(run_suite.HERE / "pg.py"), "py", "-m", "pytest", "-m"]
+    assert command[6] == "not browser" and command[-1] == "-x"
+    ignored = {command[i + 1] for i, arg in enumerate(command) if arg == "--ignore"}
+    assert ignored == {str(run_suite.HERE / "unit"), str(run_suite.HERE / "suite"),
+                       str(run_suite.HERE / "feeds" / "test_feed_calendar_writer.py")}
 
 
 def test_skip_postgres_runs_nothing(monkeypatch):

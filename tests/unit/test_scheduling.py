@@ -214,3 +214,9 @@ def test_a_changed_rule_lays_out_new_slots_despite_the_cache():
     changed = slots(date(2026, 12, 7), date(2026, 12, 7), rules=[rule])
     assert len(changed) == 3 and {s.capacity for s in changed} == {2}
     assert len(first) == 9 and {s.capacity for s in first} == {1}
+
+
+def test_a_transferred_day_off_says_from_which_day_in_words():
+    assert scheduling.holiday_name(date(2026, 12, 31)) == "Выходной день (перенесён с 4\u00a0января)"
+    assert scheduling.holiday_name(date(2026, 1, 7)) == "Рождество Христово"
+    assert scheduling.holiday_name(date(2026, 12, 2)) is None
