@@ -192,9 +192,9 @@ def test_staff_see_the_consent_version_and_that_data_were_erased(client, make_di
     assert "Personal data erased at the citizen" in history and 'class="audit-data_erased"' in history
 
 
-def test_a_booking_through_the_api_records_the_consent_version_too(client, make_division, db):
+def test_a_booking_through_the_api_records_the_consent_version_too(client, make_division, db, api_key):
     division = make_division()
-    response = client.post("/api/v1/bookings", json={
+    response = client.post("/api/v1/bookings", headers={"X-API-Key": api_key}, json={
         "division": division.slug, "start": slot_start(first_free_day(), "10:20").isoformat(),
         "name": "Иванова Анна", "email": "ivanova@example.ru", "phone": "+79161234568", "topic": "billing",
         "consent": True})
