@@ -224,12 +224,15 @@ class LoginFailure(db.Model):
 
 
 class AuditEntry(db.Model):
-    """Who did what to a booking, and when."""
+    """Who did what to a booking, or to a division's schedule (then without a booking), and when."""
 
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"), index=True,
+                                                   nullable=True)
+    division_id: Mapped[int | None] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True,
+                                                    nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     actor_kind: Mapped[str] = mapped_column(sa.String(16))  # citizen, operator, head, admin, system
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=True)
@@ -237,6 +240,7 @@ class AuditEntry(db.Model):
     detail: Mapped[str] = mapped_column(sa.Text, default="")
 
     booking = relationship("Booking", back_populates="audit_entries")
+    division = relationship("Division")
     actor = relationship("User")
 
 

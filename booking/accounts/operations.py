@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from ..core import validation
 from .auth import check_password, hash_password
 from ..extensions import db
 from ..models import Division, Role, User
@@ -23,13 +24,23 @@ class AccountError(ValueError):
 
 
 def normalise_user_email(email):
-    """The stored form of a staff e-mail address: trimmed and lower-cased."""
-    return (email or "").strip().lower()
+    """The stored form of a staff e-mail address, checked as citizens' are (email-validator), lower-cased.
+
+    Raises :class:`AccountError` for anything that is not an address.
+    """
+    try:
+        return validation.normalise_email(email)
+    except ValueError as exc:
+        raise AccountError(_l(str(exc))) from None
 
 
 def find_user(email):
     """The user with ``email`` (any case), or None."""
-    return db.session.scalar(sa.select(User).where(User.email == normalise_user_email(email)))
+    try:
+        email = normalise_user_email(email)
+    except AccountError:
+        return None
+    return db.session.scalar(sa.select(User).where(User.email == email))
 
 
 def check_new_password(password):
@@ -50,8 +61,6 @@ def divisions_by_slug(slugs):
 def create_user(email, role, password, name="", divisions=()):
     """A new active user; raises :class:`AccountError` on a taken e-mail, a bad role or a short password."""
     email = normalise_user_email(email)
-    if "@" not in email:
-        raise AccountError(_l("Enter an e-mail address like name@example.ru."))
     if role not in tuple(Role):
         raise AccountError(_l("Unknown role."))
     if find_user(email) is not None:

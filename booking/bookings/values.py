@@ -68,6 +68,11 @@ class SlotNotBookable(BookingError):
 
     code = "slot_not_bookable"
 
+    def __init__(self, message="", alternatives=(), reason=None):
+        super().__init__(message, alternatives)
+        # Why, as :func:`booking.core.scheduling.unbookable_reason` tells it (None when unknown).
+        self.reason = reason
+
 
 class LimitReached(BookingError):
     """The person already holds the allowed number of future bookings here."""

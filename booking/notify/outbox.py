@@ -153,6 +153,14 @@ def failed_messages(limit=200):
                               .limit(limit)).all()
 
 
+def waiting_messages(limit=200):
+    """The messages not yet sent (pending, or being sent now), next due first."""
+    return db.session.scalars(sa.select(OutboxMessage)
+                              .where(OutboxMessage.status.in_((Status.PENDING, Status.SENDING)))
+                              .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                              .limit(limit)).all()
+
+
 def outbox_counts():
     """How many messages are in each status."""
     return dict(db.session.execute(sa.select(OutboxMessage.status, sa.func.count())

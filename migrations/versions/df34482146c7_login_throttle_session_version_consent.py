@@ -4,7 +4,7 @@ sessions carry a version that ends them all when raised; bookings record the con
 Bookings made before this revision keep an empty consent version (the text was not versioned then).
 
 Revision ID: df34482146c7
-Revises: beb97de664ba
+Revises: 49673f4682ce
 Create Date: 2026-11-30 07:11:19.184455
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'df34482146c7'
-down_revision = 'beb97de664ba'
+down_revision = '49673f4682ce'
 branch_labels = None
 depends_on = None
 
