@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from .config import Config, settle_demo_mode, settle_public_base_url, settle_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .operator import settle_operator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIGRATIONS = os.path.join(ROOT, "migrations")
@@ -36,6 +37,7 @@ def create_app(test_config=None):
     settle_demo_mode(app.config, app.instance_path)
     settle_secret_key(app.config, app.instance_path, app.debug)
     settle_public_base_url(app.config, app.debug)
+    settle_operator(app.config, app.logger)
 
     app.json.ensure_ascii = False
     register_extensions(app)
@@ -71,9 +73,12 @@ def register_extensions(app):
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     login_manager.session_protection = "strong"
+    from .web.sessions import session_identifier
+    # Flask-Login's own identifier trusts a raw X-Forwarded-For; this one the address ProxyFix set.
+    login_manager._session_identifier_generator = session_identifier
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.localize_callback = str
-    from .accounts import auth  # noqa: F401  (registers the user loader)
+    from .web import sessions  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
 
@@ -90,7 +95,7 @@ def register_extensions(app):
 def register_blueprints(app):
     from . import errors, health
     from .api import views as api
-    from .web import admin, bursts, demo, feeds, outbox, public, staff
+    from .web import account, admin, bursts, demo, feeds, legal, outbox, public, staff, withdrawal
     from .web import api_keys as api_key_pages
 
     app.register_blueprint(public.bp)
@@ -99,6 +104,9 @@ def register_blueprints(app):
     app.register_blueprint(outbox.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(legal.bp)
+    app.register_blueprint(withdrawal.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api_key_pages.bp, url_prefix="/admin/api-keys")
     app.register_blueprint(bursts.bp, url_prefix="/admin/bursts")

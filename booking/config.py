@@ -73,6 +73,15 @@ class Config:
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
         # Hosts accepted besides PUBLIC_BASE_URL's, e.g. the address a load balancer's health check uses.
         self.EXTRA_TRUSTED_HOSTS = _env_list("EXTRA_TRUSTED_HOSTS")
+        # Who runs the service: named in the header, e-mails, the consent text and the privacy policy.
+        # Empty outside demo mode until set (see operator.settle_operator).
+        self.SERVICE_NAME = os.environ.get("SERVICE_NAME", "Приём")
+        self.SERVICE_NAME_EN = os.environ.get("SERVICE_NAME_EN", "Priyom")
+        self.OPERATOR_NAME = os.environ.get("OPERATOR_NAME", "")
+        self.OPERATOR_ADDRESS = os.environ.get("OPERATOR_ADDRESS", "")
+        self.OPERATOR_CONTACTS = os.environ.get("OPERATOR_CONTACTS", "")
+        # Raise whenever the consent text changes: every booking records the version it accepted.
+        self.CONSENT_VERSION = os.environ.get("CONSENT_VERSION", "2026-12-01")
         # Calendar feeds: how far back the agenda feed reaches, how long it keeps cancelled
         # appointments (so subscribed clients learn of the cancellation), how often clients refresh.
         self.FEED_PAST_WEEKS = _env_int("FEED_PAST_WEEKS", 4)
@@ -143,6 +152,15 @@ class Config:
         self.BOOKING_LIMIT_PER_DIVISION_DAY = _env_int("BOOKING_LIMIT_PER_DIVISION_DAY", 2)
         # An unreachable Redis must not stop bookings: limits then count in each process's memory.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _env_bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        # Wrong passwords slow down one (account, client address) pair: free ones first, then a
+        # wait that doubles with each failure. Only many failures across addresses lock the account.
+        self.LOGIN_FREE_FAILURES = _env_int("LOGIN_FREE_FAILURES", 3)
+        self.LOGIN_DELAY_BASE_SECONDS = _env_int("LOGIN_DELAY_BASE_SECONDS", 2)
+        self.LOGIN_DELAY_MAX_SECONDS = _env_int("LOGIN_DELAY_MAX_SECONDS", 900)
+        self.LOGIN_ACCOUNT_LOCK_FAILURES = _env_int("LOGIN_ACCOUNT_LOCK_FAILURES", 50)
+        self.LOGIN_ACCOUNT_LOCK_MINUTES = _env_int("LOGIN_ACCOUNT_LOCK_MINUTES", 60)
+        # A staff session unused for this long ends.
+        self.STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 480)
 
         # Personal data of bookings whose visit ended longer ago than this is blanked.
         self.RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)

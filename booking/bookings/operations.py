@@ -115,6 +115,7 @@ def create_booking(division, start_dt, details, now, policy, actor=None, consent
         code=_unused_code(), division_id=division.id, full_name=details.full_name, phone=details.phone,
         email=details.email, topic=details.topic, message=details.message, account=details.account,
         address=details.address, locale=details.locale, consent_at=consent_at or now,
+        consent_version=policy.consent_version,
         manage_token_hash=hash_token(token), channel=actor.channel,
         created_by_id=actor.user_id, created_at=now, updated_at=now, status=BookingStatus.BOOKED,
     )

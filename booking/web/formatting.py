@@ -149,6 +149,7 @@ AUDIT_ACTIONS = {
     "rule_removed": _l("Reception hours removed"),
     "closure_added": _l("Days without reception added"),
     "closure_removed": _l("Days without reception removed"),
+    "data_erased": _l("Personal data erased at the citizen's request"),
 }
 
 
@@ -158,6 +159,7 @@ MESSAGE_KINDS = {
     "cancellation": _l("Notice of a cancellation"),
     "reminder": _l("Reminder"),
     "manage_link": _l("New link to the booking"),
+    "account_locked": _l("Staff account locked"),
 }
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import accounts, bookings
+from ..accounts import throttle as login_throttle
 from ..accounts.auth import STAFF, require_division, roles_required
 from ..core.exports import csv_bytes, xlsx_bytes
 from ..core.scheduling import holiday_name
@@ -21,6 +22,7 @@ from ..extensions import db
 from ..models import Role, Topic
 from ..notify import sms
 from ..security import limit_login
+from . import sessions as staff_sessions
 from .formatting import clock, status_label, topic_label
 from .forms import LoginForm, MarkForm, NoteForm, PhoneBookingForm, StaffCancelForm, StaffMoveForm
 from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, move_refusal,
@@ -46,24 +48,34 @@ def login():
     target = local_path(form.next.data) or url_for("staff.home")
     if current_user.is_authenticated:
         return redirect(target)
-    failed = False
+    failed, wait, throttled = False, 0, False
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data, now_utc())
+        attempt = login_throttle.attempt_login(
+            form.email.data, form.password.data, request.remote_addr, now_utc(),
+            login_throttle.ThrottleRules.from_config(current_app.config), current_app.config["SECRET_KEY"])
         db.session.commit()
-        if user is not None:
+        if attempt.user is not None:
             # A fresh session at login: nothing chosen before it carries over, except the language.
             lang = session.get("lang")
             session.clear()
             if lang:
                 session["lang"] = lang
-            login_user(user)
+            login_user(attempt.user)
+            staff_sessions.start(attempt.user)
             return redirect(target, code=303)
-        failed = True
-    return render_template("staff/login.html", form=form, failed=failed), (401 if failed else 200)
+        failed, wait, throttled = True, attempt.wait_seconds, attempt.throttled
+    response = render_template("staff/login.html", form=form, failed=failed, wait=wait, throttled=throttled)
+    if throttled:
+        return response, 429, {"Retry-After": str(wait)}
+    return response, (401 if failed else 200)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Ends this session and any copy of its cookie.
+        accounts.end_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("staff.login"), code=303)

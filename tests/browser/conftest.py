@@ -32,6 +32,7 @@ from booking import create_app
 from booking.cli import seed_demo_divisions
 from booking.extensions import db
 from booking.core.timeutil import now_utc
+from booking.operator import DEMO_OPERATOR
 from skips import unavailable
 
 HERE = Path(__file__).resolve().parent
@@ -93,6 +94,7 @@ def live_server(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         "MAIL_SUPPRESS_SEND": True,
         "RATELIMIT_ENABLED": False,
+        **DEMO_OPERATOR,
     })
 
     @app.after_request
