@@ -17,7 +17,7 @@ import time
 
 from . import harness
 
-SCRIPTS = ["slots", "booking", "history", "feeds", "mail", "statistics"]
+SCRIPTS = ["slots", "booking", "history", "feeds", "mail", "pages", "statistics"]
 
 
 def main():

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from ..core.timeutil import local_today
 from ..extensions import db
 from ..models import Role, User, user_division
-from ..notify import links, outbox
-from ..notify.common import Kind
+from ..links import absolute_url
+from ..notify import staff_mail
 from .models import Outcome, ReceptionCard
 
 DAYS_BEFORE = 3
@@ -85,9 +85,10 @@ def _queue(card, which, user, now):
         "visit_day": card.visit_day, "code": booking.code, "division": card.division,
         "responsible_name": (responsible.name or responsible.email) if responsible is not None else "—",
         "topic": card.topic,
-        "booking_url": links.public_url("staff.booking", code=booking.code),
-        "answers_url": links.public_url("answers.index"),
+        "booking_url": absolute_url("staff.booking", code=booking.code),
+        "answers_url": absolute_url("answers.index"),
+        "due": f"{card.due_date:%d.%m.%Y}",
     }
-    subject = {"date": f"{card.due_date:%d.%m.%Y}", "code": booking.code}
-    return outbox.queue_staff_message(Kind.ANSWER_DUE, f"answer_due:{which}", subject, context, user.email,
-                                      user.name, now, reminder_key(card, which, user), booking_id=booking.id)
+    return staff_mail.queue_staff_message(staff_mail.ANSWER_DUE, user.email, user.name, context, now,
+                                          reminder_key(card, which, user), subject_key=f"answer_due:{which}",
+                                          booking_id=booking.id)

@@ -24,6 +24,8 @@ def active_divisions():
 
 
 def get_division(slug, include_inactive=False):
+    if not isinstance(slug, str) or "\x00" in slug:  # PostgreSQL cannot even compare a NUL
+        return None
     query = sa.select(Division).where(Division.slug == slug)
     if not include_inactive:
         query = query.where(Division.active)

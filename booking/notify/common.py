@@ -18,7 +18,6 @@ class Kind:
     REMINDER = "reminder"
     MANAGE_LINK = "manage_link"
     ANSWER = "answer"  # the decision on the appeal raised at the reception
-    ANSWER_DUE = "answer_due"  # to staff: a promised answer falls due
 
 
 class Status:
@@ -99,11 +98,3 @@ def sender_address(config=None):
     name, addr = sender if isinstance(sender, (tuple, list)) else parseaddr(sender)
     return header_text(name), addr
 
-
-_warned = set()
-
-
-def warn_once(message, *args):
-    if message not in _warned:
-        _warned.add(message)
-        log.warning(message, *args)

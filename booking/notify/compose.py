@@ -18,8 +18,10 @@ from ..core import ical
 from ..core.names import lower_first, name_and_patronymic
 from ..core.timeutil import get_tz
 from ..i18n import booking_language, calendar_texts, clock, long_date, unbreakable
+from ..links import absolute_url
+from ..operator import service_name
 from .common import Kind, checked_address, header_text, sender_address
-from .links import link_request_url, public_url
+from .links import link_request_url
 
 SUBJECTS = {
     Kind.CONFIRMATION: _l("You are booked for %(when)s — code %(code)s"),
@@ -28,11 +30,6 @@ SUBJECTS = {
     Kind.REMINDER: _l("Reminder: appointment on %(when)s — code %(code)s"),
     Kind.MANAGE_LINK: _l("A new link for booking %(code)s"),
     Kind.ANSWER: _l("The answer to your appeal at the reception — code %(code)s"),
-}
-# Messages to staff, always in Russian: a written answer falls due, or is overdue.
-STAFF_SUBJECTS = {
-    "answer_due:soon": _l("The answer is due on %(date)s — code %(code)s"),
-    "answer_due:overdue": _l("The answer was due on %(date)s — code %(code)s"),
 }
 
 # Invites travel as an alternative part (for calendars reading the message) and as a file.
@@ -69,8 +66,11 @@ def render_message(kind, booking, now, **extra):
             "when_time": f"{clock(booking.start_utc)}–{clock(booking.end_utc)}",
             "location": ical.division_location(division),
             "link_request_url": link_request_url(booking),
-            "division_url": public_url("public.division", slug=division.slug),
+            "division_url": absolute_url("public.division", slug=division.slug),
             "hotline": unbreakable(config["HOTLINE_PHONE"]),
+            "service_name": service_name(config, lang),
+            "operator_name": config.get("OPERATOR_NAME", ""),
+            "privacy_url": absolute_url("legal.privacy"),
             **extra,
         }
         if "old_start" in extra:
@@ -87,15 +87,6 @@ def render_message(kind, booking, now, **extra):
         ics = ical.booking_ics(booking, tz, now, method=method, manage_url=context["link_request_url"],
                                texts=calendar_texts(lang), organizer_email=organizer).decode("utf-8")
     return Rendered(subject=header_text(subject, 300), text=text, html=html, ics=ics, ics_method=method or "")
-
-
-def render_staff_message(kind, subject_key, subject_values, context):
-    """Subject, text and HTML of a message to a member of staff, in Russian."""
-    with force_locale("ru"):
-        context = {"lang": "ru", "hotline": unbreakable(current_app.config["HOTLINE_PHONE"]), **context}
-        subject = STAFF_SUBJECTS[subject_key] % subject_values
-        return Rendered(subject=header_text(subject, 300), text=_render(f"email/{kind}.txt", context),
-                        html=_render(f"email/{kind}.html", context))
 
 
 def _greeting(full_name, lang):

@@ -10,11 +10,12 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
+from ..links import absolute_url
 from ..models import AuditEntry, Booking, BookingStatus, OutboxMessage
 from .common import (RENEWAL_MAX_AGE, RENEWAL_REQUEST_PERIOD, Kind, Status, checked_address, hours_label, log,
                      not_sending_reason, redact, reminder_offsets)
-from .compose import compose, render_message, render_staff_message
-from .links import manage_url, public_url, renewal_signature
+from .compose import compose, render_message
+from .links import manage_url, renewal_signature
 
 _INSERT_ONCE = {}
 
@@ -83,25 +84,9 @@ def queue_cancellation_notice(booking, now, reason=""):
 def queue_manage_link(booking, now):
     """A message with a renewal link, at most once per booking and period."""
     period = int(now.timestamp() // RENEWAL_REQUEST_PERIOD.total_seconds())
-    url = public_url("mail.renew_link", code=booking.code, signature=renewal_signature(booking))
+    url = absolute_url("mail.renew_link", code=booking.code, signature=renewal_signature(booking))
     return queue(Kind.MANAGE_LINK, booking, now, f"manage_link:{booking.id}:{period}", renewal_url=url,
                  renewal_days=RENEWAL_MAX_AGE.days)
-
-
-def queue_staff_message(kind, subject_key, subject_values, context, recipient, name, now, dedup_key,
-                        booking_id=None):
-    """Write a message to a member of staff (in Russian) to the outbox, once per ``dedup_key``."""
-    try:
-        recipient = checked_address(recipient)
-    except ValueError as exc:
-        log.warning("a %s message is not queued: the staff address %r is invalid (%s)", kind, recipient, exc)
-        return False
-    rendered = render_staff_message(kind, subject_key, subject_values, context)
-    values = dict(dedup_key=dedup_key, booking_id=booking_id, kind=kind, subject=rendered.subject,
-                  body_text=rendered.text, body_html=rendered.html, ics="", ics_method="", status=Status.PENDING,
-                  attempts=0, next_attempt_at=now, created_at=now, recipient=recipient)
-    values["raw_message"] = compose(rendered, recipient, name, now)
-    return _insert_once(values)
 
 
 def _start_stamp(start_utc):

@@ -7,15 +7,16 @@ to keep them as exceptions, which stay valid and appear on the agenda.
 """
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import accounts, bookings
-from ..bookings import divisions
+from ..accounts import throttle as login_throttle
 from ..accounts.auth import roles_required
+from ..bookings import divisions
 from ..core.timeutil import now_utc
 from ..extensions import db
 from ..models import Closure, Division, ReceptionRule, Role, User
@@ -247,6 +248,8 @@ def edit_user(user_id):
         if problem:
             form.email.errors.append(problem)
         else:
+            if form.role.data != user.role or (user.active and not form.active.data):
+                accounts.end_sessions(user)  # the rights of a session are those it started with
             user.email = accounts.normalise_user_email(form.email.data)
             user.name, user.role, user.active = (form.name.data or "").strip(), form.role.data, form.active.data
             user.divisions = _chosen_divisions(form)
@@ -262,6 +265,7 @@ def user_password(user_id):
     form = PasswordForm()
     if form.validate_on_submit():
         accounts.set_password(user, form.password.data)
+        login_throttle.forget_failures(user.email, current_app.config["SECRET_KEY"])
         db.session.commit()
         flash(_("The password of %(email)s is set.", email=user.email), "success")
         return redirect(url_for("admin.users"), code=303)

@@ -151,6 +151,7 @@ AUDIT_ACTIONS = {
     "rule_removed": _l("Reception hours removed"),
     "closure_added": _l("Days without reception added"),
     "closure_removed": _l("Days without reception removed"),
+    "data_erased": _l("Personal data erased at the citizen's request"),
     "card_saved": _l("Reception card saved"),
     "matter_closed": _l("Matter closed"),
     "answer_recorded": _l("Written answer recorded"),
@@ -163,6 +164,7 @@ MESSAGE_KINDS = {
     "cancellation": _l("Notice of a cancellation"),
     "reminder": _l("Reminder"),
     "manage_link": _l("New link to the booking"),
+    "account_locked": _l("Staff account locked"),
     "answer": _l("Decision on the appeal"),
     "answer_due": _l("Reminder of a due answer"),
 }

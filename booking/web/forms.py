@@ -59,10 +59,10 @@ class CitizenForm(FlaskForm):
                           validators=[Optional(), Normalised(validation.normalise_account)],
                           description=_l("It is on your bill. Leave it empty if you do not have one."),
                           render_kw={"inputmode": "numeric"})
-    address = StringField(_l("Address of the property concerned"),
+    address = StringField(_l("Address of the property concerned"), filters=[validation.clean_field],
                           validators=[Optional(), Length(max=300, message=TOO_LONG)],
                           render_kw={"autocomplete": "street-address"})
-    message = TextAreaField(_l("Your question"),
+    message = TextAreaField(_l("Your question"), filters=[lambda value: validation.clean_field(value, multiline=True)],
                             validators=[Length(max=validation.MESSAGE_MAX, message=TOO_LONG)],
                             description=_l("Briefly: what happened and since when."),
                             render_kw={"rows": 4, "maxlength": validation.MESSAGE_MAX})

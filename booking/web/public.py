@@ -1,6 +1,5 @@
 """The citizen's pages: divisions, free slots, booking form, and the private manage page."""
 import logging
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -9,12 +8,13 @@ from .. import bookings
 from ..bookings.districts import served_districts
 from ..core.timeutil import now_utc
 from ..models import Topic
-from ..security import limit_booking
+from ..security import limit_booking, mark_private
 from .forms import BookingForm, CancelForm, MoveForm
 from . import booking_limits
 from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, move_refusal, parse_start,
                       week_of_slots)
 from .reasons import unbookable_message
+from .redirects import local_path
 
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
@@ -27,13 +27,11 @@ def index():
 
 @bp.get("/lang/<lang>")
 def set_language(lang):
+    # ``next`` may be a manage link with its token: never cached, never sent on as a Referer.
+    mark_private()
     if lang in ("ru", "en"):
         session["lang"] = lang
-    target = request.args.get("next", "")
-    # Only paths on this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        target = url_for("public.index")
-    return redirect(target)
+    return redirect(local_path(request.args.get("next", ""), url_for("public.index")))
 
 
 @bp.get("/divisions/<slug>")

@@ -6,13 +6,13 @@ heads see their own divisions only. The work itself is done by
 """
 from dataclasses import replace
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import accounts, bookings
+from ..accounts import throttle as login_throttle
 from ..accounts.auth import STAFF, require_division, roles_required
 from ..core.exports import csv_bytes, xlsx_bytes
 from ..core.scheduling import holiday_name
@@ -22,25 +22,19 @@ from ..extensions import db
 from ..models import Role, Topic
 from ..notify import sms
 from ..security import limit_login
+from . import sessions as staff_sessions
 from .formatting import clock, status_label, topic_label
 from .forms import LoginForm, MarkForm, NoteForm, PhoneBookingForm, StaffCancelForm, StaffMoveForm
 from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, move_refusal,
                       parse_start, staff_actor, week_of_slots)
 from .reasons import unbookable_message
+from .redirects import local_path
 
 bp = Blueprint("staff", __name__)
 
 BOOKERS = (Role.OPERATOR, Role.ADMIN)
 MARKERS = (Role.HEAD, Role.ADMIN)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def safe_next(target):
-    """``target`` when it is a path on this site, else None: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 # --- Logging in and out ---------------------------------------------------------------------------
@@ -51,27 +45,37 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    target = safe_next(form.next.data) or url_for("staff.home")
+    target = local_path(form.next.data) or url_for("staff.home")
     if current_user.is_authenticated:
         return redirect(target)
-    failed = False
+    failed, wait, throttled = False, 0, False
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data, now_utc())
+        attempt = login_throttle.attempt_login(
+            form.email.data, form.password.data, request.remote_addr, now_utc(),
+            login_throttle.ThrottleRules.from_config(current_app.config), current_app.config["SECRET_KEY"])
         db.session.commit()
-        if user is not None:
+        if attempt.user is not None:
             # A fresh session at login: nothing chosen before it carries over, except the language.
             lang = session.get("lang")
             session.clear()
             if lang:
                 session["lang"] = lang
-            login_user(user)
+            login_user(attempt.user)
+            staff_sessions.start(attempt.user)
             return redirect(target, code=303)
-        failed = True
-    return render_template("staff/login.html", form=form, failed=failed), (401 if failed else 200)
+        failed, wait, throttled = True, attempt.wait_seconds, attempt.throttled
+    response = render_template("staff/login.html", form=form, failed=failed, wait=wait, throttled=throttled)
+    if throttled:
+        return response, 429, {"Retry-After": str(wait)}
+    return response, (401 if failed else 200)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Ends this session and any copy of its cookie.
+        accounts.end_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("staff.login"), code=303)
@@ -201,7 +205,7 @@ def _booking_or_404(code):
 
 
 def _back_to(booking, form):
-    target = safe_next(form.next.data) or url_for("staff.booking", code=booking.code)
+    target = local_path(form.next.data) or url_for("staff.booking", code=booking.code)
     return redirect(target, code=303)
 
 

@@ -4,7 +4,7 @@ A card per attended booking, with its outcome and due date; the written answer
 that closes it. ``user.role`` may now be ``director``.
 
 Revision ID: 88de92e4cca0
-Revises: 49673f4682ce
+Revises: df34482146c7
 Create Date: 2026-11-30 07:10:58.898131
 
 """
@@ -17,7 +17,7 @@ ROLES_AFTER = "role IN ('head', 'operator', 'admin', 'director')"
 
 # revision identifiers, used by Alembic.
 revision = '88de92e4cca0'
-down_revision = '49673f4682ce'
+down_revision = 'df34482146c7'
 branch_labels = None
 depends_on = None
 

@@ -40,7 +40,7 @@ def smtp_server():
 def app_config(app_config, smtp_server):
     return {**app_config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
             "MAIL_TIMEOUT": 5, "MAIL_DEFAULT_SENDER": "Приём <priyom@priyom.example>",
-            "PUBLIC_BASE_URL": "https://priyom.example/"}
+            "PUBLIC_BASE_URL": "https://priyom.example/", "EXTRA_TRUSTED_HOSTS": ["localhost"]}
 
 
 @pytest.fixture

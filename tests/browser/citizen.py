@@ -27,7 +27,8 @@ TEXT = {
     },
 }
 DIVISION = "/divisions/severny-filial"
-PUBLIC_PAGES = ("index", "division", "book", "book-errors", "manage", "move", "cancel", "404")
+PUBLIC_PAGES = ("index", "division", "book", "book-errors", "manage", "move", "cancel", "erase", "erased", "consent",
+                "privacy", "404")
 
 
 def heading(page):
@@ -89,7 +90,11 @@ def open_public_page(page, name, live_server, lang):
         if name == "book-errors":
             submit(page, lang)
             expect(page.locator("#error-summary")).to_be_visible()
-    elif name in ("manage", "move", "cancel"):
+    elif name in ("consent", "privacy"):
+        page.goto(f"/{name}")
+    elif name == "erased":
+        page.goto("/bookings/erased")
+    elif name in ("manage", "move", "cancel", "erase"):
         code, token = live_server.book()
         page.goto(f"/bookings/{code}?token={token}&new=1" if name == "manage"
                   else f"/bookings/{code}/{name}?token={token}")
