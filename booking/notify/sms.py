@@ -35,10 +35,10 @@ from flask import current_app
 from ..core.timeutil import get_tz, now_utc
 from ..database import outcome_connection
 from ..extensions import db
+from ..i18n import booking_language
 from ..models import OutboxMessage
 from . import delivery, links, outbox
 from .common import RENEWAL_MAX_AGE, RENEWAL_REQUEST_PERIOD, Kind, Status
-from .compose import message_language
 from .heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ def _redact(text):
 def queue(kind, booking, now, dedup_key, **extra):
     """Write ``kind`` as an SMS for ``booking``'s phone to the outbox, once per ``dedup_key``; True if added."""
     config = current_app.config
-    lang = message_language(booking)
+    lang = booking_language(booking)
     text = compose(kind, booking, lang, get_tz(config["BOOKING_TIMEZONE"]), url=extra.get("url", ""))
     values = dict(dedup_key=f"{dedup_key}:sms", booking_id=booking.id, kind=kind, channel=CHANNEL, subject="",
                   body_text=text, body_html="", ics="", ics_method="", status=Status.PENDING, attempts=0,
