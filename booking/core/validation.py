@@ -41,7 +41,7 @@ def normalise_name(value):
     if len(name) < 2:
         raise ValueError(N_("Enter your full name."))
     if not any(ch.isalpha() for ch in name) or any(ch.isdigit() for ch in name):
-        raise ValueError(N_("A name contains letters only."))
+        raise ValueError(N_("A name may contain only letters, spaces and hyphens."))
     return name
 
 
