@@ -36,8 +36,8 @@ run: install
 	DEMO_MODE=1 $(FLASK) init-db
 	DEMO_MODE=1 $(FLASK) seed-demo --if-empty
 	@echo "Priyom (demonstration) on http://127.0.0.1:$(PORT)/ ; what it would have mailed: http://127.0.0.1:$(PORT)/demo/mailbox"
-	@echo "Staff side: create an administrator with  $(BIN)/flask --app app create-user --email admin@example.ru --role admin"
-	DEMO_MODE=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "Staff side: create an administrator with  DEMO_MODE=1 $(BIN)/flask --app app create-user --email admin@example.ru --role admin"
+	DEMO_MODE=1 PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)/}" $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## make serve: production server, gunicorn.conf.py (PORT, default 8000; WEB_CONCURRENCY workers);
 ## needs SECRET_KEY, and DATABASE_URL for PostgreSQL
