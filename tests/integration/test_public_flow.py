@@ -123,6 +123,9 @@ def test_cancel_from_the_private_link(client, make_division, db):
     assert booking.status == BookingStatus.CANCELLED and booking.cancelled_by == "citizen"
     after = client.get(f"{path}?token={token}")
     assert "/move" not in after.text  # a cancelled booking cannot be changed any more
+    # Nor does the page still promise that its link can move or cancel it.
+    assert "it lets you cancel or move" not in after.text and "Add to my calendar" not in after.text
+    assert f"{path}.ics?token={token}" in after.text and "Remove from my calendar" in after.text
 
 
 def test_move_to_another_free_slot(client, make_division, db):
