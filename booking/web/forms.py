@@ -129,6 +129,10 @@ class PhoneBookingForm(BookingForm):
                         description=_l("If the caller has one: the confirmation and the reminder are sent "
                                        "there. Without it, nothing is mailed: tell the caller the code."),
                         render_kw={"type": "email", "inputmode": "email"})
+    message = TextAreaField(_l("The caller's question"),
+                            validators=[Length(max=validation.MESSAGE_MAX, message=TOO_LONG)],
+                            description=_l("Briefly: what happened and since when."),
+                            render_kw={"rows": 4, "maxlength": validation.MESSAGE_MAX})
     consent = BooleanField(_l("The caller agrees to the processing of their personal data for this appointment"),
                            validators=[DataRequired(message=_l("Ask the caller for consent first."))])
     submit = SubmitField(_l("Book for the caller"))
