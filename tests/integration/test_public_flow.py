@@ -72,6 +72,11 @@ def test_booking_flow_confirms_and_stores_normalised_details(client, make_divisi
     assert page.status_code == 200
     assert booking.code in page.text and "10:20" in page.text
     assert token in page.text  # the private link is shown once more to keep
+    # The code never breaks at its hyphen, on the confirmation or on the page opened later.
+    assert f'<span class="nowrap">{booking.code}</span>.' in page.text and "&lt;span" not in page.text
+    later = client.get(f"{path}?token={token}").text
+    heading = later[later.find("<h1>"):later.find("</h1>") + 5]
+    assert f'<span class="nowrap">{booking.code}</span></h1>' in heading, heading
 
 
 def test_the_form_keeps_what_was_typed_when_a_field_is_wrong(client, make_division, db):
