@@ -51,6 +51,9 @@ def local_day_bounds(day, tz):
 def parse_iso_datetime(value, tz):
     """Parse ISO 8601; a value without an offset is read as local time in ``tz``."""
     dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    # At the ends of the calendar a change of zone (or the day after) leaves it: OverflowError, a 500.
+    if not 1900 < dt.year < 9999:
+        raise ValueError(f"year {dt.year} is out of range")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return to_utc(dt)
