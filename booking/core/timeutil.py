@@ -60,8 +60,11 @@ def parse_iso_datetime(value, tz):
 
 
 def parse_iso_date(value):
-    """A ``YYYY-MM-DD`` string as a date."""
-    return date.fromisoformat(value.strip())
+    """A ``YYYY-MM-DD`` string as a date (ValueError at the ends of the calendar, where day bounds overflow)."""
+    day = date.fromisoformat(value.strip())
+    if not 1900 < day.year < 9999:
+        raise ValueError(f"year {day.year} is out of range")
+    return day
 
 
 def week_start(day):

@@ -21,6 +21,13 @@ def test_an_api_client_number_beyond_any_row_is_named_as_unknown(client, make_us
     assert page.status_code == 422 and "No such API client." in text(page)
 
 
+@pytest.mark.parametrize("first, last", [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31")])
+def test_bursts_of_a_period_at_the_ends_of_the_calendar_ask_for_other_dates(client, make_user, login_as, first, last):
+    login_as(make_user("admin"))
+    page = client.get("/admin/bursts/", query_string={"from": first, "to": last})
+    assert page.status_code == 422 and "Use dates like 2026-12-02." in text(page)
+
+
 def test_the_demo_mailbox_has_no_letter_beyond_any_row(app, client):
     app.config["DEMO_MODE"] = True
     assert client.get(f"/demo/mailbox/{HUGE}").status_code == 404
