@@ -24,6 +24,8 @@ def active_divisions():
 
 
 def get_division(slug, include_inactive=False):
+    if not isinstance(slug, str) or "\x00" in slug:  # PostgreSQL cannot even compare a NUL
+        return None
     query = sa.select(Division).where(Division.slug == slug)
     if not include_inactive:
         query = query.where(Division.active)
@@ -231,5 +233,14 @@ def bookable_slot(division, start_dt, now, policy):
     day = start_dt.astimezone(policy.tz).date()
     slot = scheduling.slot_at(schedule_slots(division, now, policy, day, day), start_dt)
     if slot is None:
-        raise SlotNotBookable(alternatives=alternatives(division, start_dt, now, policy))
+        raise SlotNotBookable(alternatives=alternatives(division, start_dt, now, policy),
+                              reason=unbookable_reason(division, start_dt, now, policy))
     return slot
+
+
+def unbookable_reason(division, start_dt, now, policy):
+    """Why ``start_dt`` is not a bookable time of ``division`` (see :func:`scheduling.unbookable_reason`)."""
+    day = start_dt.astimezone(policy.tz).date()
+    holidays = scheduling.public_holidays(day, day, policy.holiday_country)
+    return scheduling.unbookable_reason(start_dt, now, division.rules, division.closures, holidays, policy.tz,
+                                        policy.horizon_days, policy.min_notice_minutes)

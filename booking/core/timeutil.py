@@ -7,6 +7,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
+# Dates people may ask about: far enough from datetime's limits that a day's or a week's
+# arithmetic and the conversion to UTC never overflow.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
 
 
 def now_utc():
@@ -51,20 +54,21 @@ def local_day_bounds(day, tz):
 def parse_iso_datetime(value, tz):
     """Parse ISO 8601; a value without an offset is read as local time in ``tz``."""
     dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    # At the ends of the calendar a change of zone (or the day after) leaves it: OverflowError, a 500.
-    if not 1900 < dt.year < 9999:
-        raise ValueError(f"year {dt.year} is out of range")
+    _check_year(dt)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return to_utc(dt)
 
 
 def parse_iso_date(value):
-    """A ``YYYY-MM-DD`` string as a date (ValueError at the ends of the calendar, where day bounds overflow)."""
-    day = date.fromisoformat(value.strip())
-    if not 1900 < day.year < 9999:
-        raise ValueError(f"year {day.year} is out of range")
-    return day
+    """A ``YYYY-MM-DD`` string as a date."""
+    return _check_year(date.fromisoformat(value.strip()))
+
+
+def _check_year(value):
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"year {value.year} is out of range")
+    return value
 
 
 def week_start(day):

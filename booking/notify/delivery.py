@@ -390,6 +390,6 @@ def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc, stop=
         if report.claimed == 0 or report.outages or (stop is not None and stop.is_set()):
             break
     if stop is None or not stop.is_set():
-        total.add(sms.deliver_all_due(now, batch_size, max_batches, clock))
+        total.add(sms.deliver_all_due(now, batch_size, max_batches, clock, stop))
     return total
 

@@ -35,10 +35,11 @@ from flask import current_app
 from ..core.timeutil import get_tz, now_utc
 from ..database import outcome_connection
 from ..extensions import db
-from ..i18n import booking_language
+from ..links import absolute_url
 from ..models import OutboxMessage
 from . import delivery, links, outbox
 from .common import RENEWAL_MAX_AGE, RENEWAL_REQUEST_PERIOD, Kind, Status
+from ..i18n import booking_language as message_language
 from .heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ def short_link_is_valid(booking, key, now):
 
 
 def short_link(booking, now):
-    return links.public_url("sms.short_link", code=booking.code.replace("-", ""), key=short_link_key(booking, now))
+    return absolute_url("sms.short_link", code=booking.code.replace("-", ""), key=short_link_key(booking, now))
 
 
 def _redact(text):
@@ -186,7 +187,7 @@ def _redact(text):
 def queue(kind, booking, now, dedup_key, **extra):
     """Write ``kind`` as an SMS for ``booking``'s phone to the outbox, once per ``dedup_key``; True if added."""
     config = current_app.config
-    lang = booking_language(booking)
+    lang = message_language(booking)
     text = compose(kind, booking, lang, get_tz(config["BOOKING_TIMEZONE"]), url=extra.get("url", ""))
     values = dict(dedup_key=f"{dedup_key}:sms", booking_id=booking.id, kind=kind, channel=CHANNEL, subject="",
                   body_text=text, body_html="", ics="", ics_method="", status=Status.PENDING, attempts=0,
@@ -217,7 +218,7 @@ def report_signature(message_id):
 
 def report_url(message_id):
     """The ``dlr-url`` handed to Kannel; it fills in ``%d`` with the report type."""
-    url = links.public_url("sms.delivery_report", message_id=message_id, sig=report_signature(message_id))
+    url = absolute_url("sms.delivery_report", message_id=message_id, sig=report_signature(message_id))
     return f"{url}&status=%d"
 
 
@@ -273,8 +274,11 @@ def send(message, config=None):
         raise GatewayDown(f"{exc.__class__.__name__}: {exc}") from None
 
 
-def deliver_due(now, batch_size=None, clock=now_utc):
-    """Send one batch of due SMS; returns an e-mail :class:`~booking.notify.delivery.DeliveryReport`."""
+def deliver_due(now, batch_size=None, clock=now_utc, stop=None):
+    """Send one batch of due SMS; returns a :class:`~booking.notify.delivery.DeliveryReport`.
+
+    When ``stop`` is set, the text in flight is finished and the rest of the batch goes back at once.
+    """
     config = current_app.config
     report = delivery.DeliveryReport()
     db.session.commit()
@@ -287,14 +291,18 @@ def deliver_due(now, batch_size=None, clock=now_utc):
     if messages:
         with Heartbeat(db.engine, worker.id, config["MAIL_HEARTBEAT_SECONDS"], clock), \
                 outcome_connection(db.engine) as worker.connection:
-            _send_claimed(messages, worker, now, clock, report)
+            _send_claimed(messages, worker, now, clock, report, stop)
     return report
 
 
-def _send_claimed(messages, worker, now, clock, report):
+def _send_claimed(messages, worker, now, clock, report, stop=None):
     states = delivery._booking_states(messages)
     report.connections = 1
     for index, message in enumerate(messages):
+        if stop is not None and stop.is_set():
+            for rest in messages[index:]:
+                delivery._release(rest, worker)
+            return
         if delivery._obsolete_reminder(message, states.get(message.booking_id), now):
             delivery._finish(message, worker, status=Status.SKIPPED, last_error="booking cancelled, moved or past")
             report.skipped += 1
@@ -315,12 +323,12 @@ def _send_claimed(messages, worker, now, clock, report):
         report.sent += 1
 
 
-def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc):
-    """Send batch after batch of due SMS until nothing is due (or the gateway is down)."""
+def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc, stop=None):
+    """Send batch after batch of due SMS until nothing is due (or the gateway is down, or ``stop`` is set)."""
     total = delivery.DeliveryReport()
     for _ in range(max_batches):
-        report = deliver_due(now, batch_size, clock)
+        report = deliver_due(now, batch_size, clock, stop)
         total.add(report)
-        if report.claimed == 0 or report.outages:
+        if report.claimed == 0 or report.outages or (stop is not None and stop.is_set()):
             break
     return total

@@ -25,6 +25,7 @@ from ..models import Role
 from ..security import mark_private
 from .converters import ROW_ID_MAX
 from .helpers import current_policy
+from .redirects import local_path
 
 bp = Blueprint("bursts", __name__)
 
@@ -106,7 +107,7 @@ def cancel():
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
         abort(400)
-    back = request.form.get("next", "")
+    back = local_path(request.form.get("next", ""), url_for("bursts.index"))
     if not back.startswith(url_for("bursts.index")):
         back = url_for("bursts.index")
     ids = [int(v) for v in request.form.getlist("booking") if v.isdigit()]

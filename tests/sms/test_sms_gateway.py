@@ -126,3 +126,26 @@ def test_two_workers_at_once_send_each_text_once(app, db, gateway, served, make_
     time.sleep(0.5)
     receivers = [m.receiver for m in gateway.messages()]
     assert sorted(receivers) == [f"+7903555{n:04d}" for n in range(12)]
+
+
+def test_texts_claimed_by_a_worker_that_died_go_out_within_the_minute(db, gateway, served, make_division,
+                                                                         make_booking):
+    division = make_division(places=2)
+    start = slot_start(first_free_day(), "10:20")
+    make_booking(division, start, email="", phone="+79031234501")
+    make_booking(division, start, email="", phone="+79031234502")
+    now = now_utc()
+    outbox = OutboxMessage.__table__
+    # One claimed 40 s ago by a worker that has not beaten since (killed), one a moment ago by a live one.
+    db.session.execute(outbox.update().where(outbox.c.recipient == "+79031234501")
+                       .values(status="sending", claimed_by="dead-worker", claimed_at=now - timedelta(seconds=40)))
+    db.session.execute(outbox.update().where(outbox.c.recipient == "+79031234502")
+                       .values(status="sending", claimed_by="busy-worker", claimed_at=now - timedelta(seconds=2)))
+    db.session.commit()
+
+    report = sms.deliver_all_due(now)
+    assert report.sent == 1
+    gateway.wait_for_messages(1)
+    assert [m.receiver for m in gateway.messages()] == ["+79031234501"]
+    statuses = {row.recipient: (row.status, row.attempts) for row in sms_rows(db)}
+    assert statuses == {"+79031234501": ("sent", 2), "+79031234502": ("sending", 0)}

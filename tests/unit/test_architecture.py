@@ -16,7 +16,7 @@ import pytest
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "booking"
 CORE_MAY_IMPORT = {"bisect", "collections", "csv", "dataclasses", "datetime", "enum", "functools", "io", "itertools",
                    "re", "typing", "unicodedata", "zoneinfo", "holidays", "icalendar", "phonenumbers",
-                   "email_validator"}
+                   "email_validator", "openpyxl"}
 OPERATIONS = ("bookings", "accounts", "feeds")
 ADAPTERS = ("web", "api", "cli")
 MAX_LINES = 420
