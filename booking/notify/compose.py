@@ -69,7 +69,7 @@ def render_message(kind, booking, now, **extra):
             "hotline": unbreakable(config["HOTLINE_PHONE"]),
             "service_name": service_name(config, lang),
             "operator_name": config.get("OPERATOR_NAME", ""),
-            "privacy_url": public_url("legal.privacy"),
+            "privacy_url": absolute_url("legal.privacy"),
             **extra,
         }
         if "old_start" in extra:
