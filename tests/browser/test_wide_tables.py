@@ -1,4 +1,4 @@
-"""Tables wider than a phone (the agenda, administration, the demo mailbox) scroll on their own, not the page."""
+"""Staff tables and the demo mailbox fit a phone: the page never scrolls sideways."""
 import pytest
 
 from booking import accounts
@@ -8,11 +8,6 @@ from citizen import assert_fits_width
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long enough password"
-
-
-def table_scrolls_sideways(page):
-    return page.evaluate("""() => [...document.querySelectorAll("main table")]
-        .some(t => t.scrollWidth > t.clientWidth && getComputedStyle(t).overflowX === "auto")""")
 
 
 @pytest.fixture
@@ -32,8 +27,8 @@ def test_the_agenda_and_administration_fit_a_phone(new_page, live_server, admini
     page.locator("main form [type=submit]").click()
     for path in ("/agenda?division=severny-filial", "/admin/", "/admin/divisions/severny-filial", "/admin/users"):
         page.goto(path)
+        assert page.locator("main table").count() >= 1, path
         assert_fits_width(page)
-        assert table_scrolls_sideways(page), f"{path}: the table should be wider than the screen and scroll"
 
 
 def test_the_demo_mailbox_fits_a_phone(new_page, live_server):
