@@ -75,3 +75,5 @@ def test_the_russian_key_list_names_the_client_and_says_a_key_is_in_use(client, 
     assert "Название клиента" in header and "ФИО" not in header
     row = re.search(r'<tr id="api-client-\d+">.*?</tr>', listing, re.S).group(0)
     assert "действует" in row and "активна" not in row
+    # On a phone each row is a card: the two dates say which is which.
+    assert 'data-label="Создан"' in row and 'data-label="Последнее использование"' in row
