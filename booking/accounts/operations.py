@@ -58,7 +58,7 @@ def divisions_by_slug(slugs):
     return [found[slug] for slug in slugs]
 
 
-def create_user(email, role, password, name="", divisions=()):
+def create_user(email, role, password, name="", divisions=(), active=True):
     """A new active user; raises :class:`AccountError` on a taken e-mail, a bad role or a short password."""
     email = normalise_user_email(email)
     if role not in tuple(Role):
@@ -67,10 +67,41 @@ def create_user(email, role, password, name="", divisions=()):
         raise AccountError(_l("A user with this e-mail already exists."))
     check_new_password(password)
     user = User(email=email, role=role, name=(name or "").strip(), password_hash=hash_password(password),
-                divisions=list(divisions), active=True, failed_logins=0)
+                divisions=list(divisions), active=active, failed_logins=0)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def update_user(user, email, role, name="", active=True, divisions=()):
+    """Change an account; a new role or a deactivation ends its sessions (their rights were the old ones).
+
+    Raises :class:`AccountError` on an address that is not one or is another account's, or a bad role.
+    """
+    email = normalise_user_email(email)
+    other = find_user(email)
+    if other is not None and other.id != user.id:
+        raise AccountError(_l("A user with this e-mail already exists."))
+    if role not in tuple(Role):
+        raise AccountError(_l("Unknown role."))
+    if role != user.role or (user.active and not active):
+        end_sessions(user)
+    user.email, user.role, user.name, user.active = email, role, (name or "").strip(), active
+    user.divisions = list(divisions)
+    db.session.flush()
+    return user
+
+
+def all_users():
+    """Every staff account, by role and address."""
+    return db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
+
+
+def divisions_by_id(ids):
+    """The divisions with these ids (unknown ids are left out), by name."""
+    if not ids:
+        return []
+    return db.session.scalars(sa.select(Division).where(Division.id.in_(list(ids))).order_by(Division.name)).all()
 
 
 def set_password(user, password):

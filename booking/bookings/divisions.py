@@ -28,11 +28,12 @@ def _rule_text(spec):
 
 
 def save_division(division, values, now, actor):
-    """Copy ``values`` (the DIVISION_FIELDS) into ``division`` (a new one is added); raises :class:`SlugTaken`."""
+    """Copy ``values`` (the DIVISION_FIELDS) into ``division``, or a new one when None; raises :class:`SlugTaken`."""
     other = db.session.scalar(sa.select(Division).where(Division.slug == values["slug"]))
     if other is not None and other is not division:
         raise SlugTaken(values["slug"])
-    new = division.id is None
+    new = division is None
+    division = Division() if new else division
     changed = [name for name in DIVISION_FIELDS if getattr(division, name) != values[name]]
     for name in DIVISION_FIELDS:
         setattr(division, name, "" if values[name] is None else values[name])

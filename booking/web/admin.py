@@ -6,7 +6,6 @@ administrator sees them and chooses to cancel them (the citizens are told) or
 to keep them as exceptions, which stay valid and appear on the agenda.
 """
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -19,7 +18,7 @@ from ..accounts.auth import roles_required
 from ..bookings import divisions
 from ..core.timeutil import now_utc
 from ..extensions import db
-from ..models import Closure, Division, ReceptionRule, Role, User
+from ..models import Closure, ReceptionRule, Role, User
 from .forms import ClosureForm, DivisionForm, NewUserForm, PasswordForm, RuleForm, UserForm
 from .helpers import current_policy, division_or_404, staff_actor
 
@@ -62,22 +61,20 @@ def division(slug):
     return render_template("admin/division.html", division=division, history=divisions.division_history(division))
 
 
-def _save_division(form, division):
-    """Save the form into ``division`` unless its address name is taken by another division."""
+def _save_division(form, division=None):
+    """The division saved from the form (a new one when ``division`` is None), or None when its address is taken."""
     try:
-        divisions.save_division(division, {name: form[name].data for name in divisions.DIVISION_FIELDS},
-                                now_utc(), staff_actor())
+        return divisions.save_division(division, {name: form[name].data for name in divisions.DIVISION_FIELDS},
+                                       now_utc(), staff_actor())
     except divisions.SlugTaken:
         form.slug.errors.append(_("Another division has this address name."))
-        return False
-    return True
+        return None
 
 
 @bp.route("/divisions/new", methods=["GET", "POST"])
 def new_division():
     form = DivisionForm()
-    division = Division()
-    if form.validate_on_submit() and _save_division(form, division):
+    if form.validate_on_submit() and (division := _save_division(form)) is not None:
         db.session.commit()
         return _to_division_page(division, _("The division is created. Add its reception hours."))
     return _form_page(form, _("New division"))
@@ -87,7 +84,7 @@ def new_division():
 def edit_division(slug):
     division = division_or_404(slug, include_inactive=True)
     form = DivisionForm(obj=division)
-    if form.validate_on_submit() and _save_division(form, division):
+    if form.validate_on_submit() and _save_division(form, division) is not None:
         db.session.commit()
         return _to_division_page(division, _("The division is saved."))
     return _form_page(form, _("Edit the division"), division=division)
@@ -200,15 +197,12 @@ def _with_division_choices(form):
 
 
 def _chosen_divisions(form):
-    if not form.divisions.data or form.role.data != Role.HEAD:
-        return []
-    return db.session.scalars(sa.select(Division).where(Division.id.in_(form.divisions.data))).all()
+    return accounts.divisions_by_id(form.divisions.data) if form.role.data == Role.HEAD else []
 
 
 @bp.get("/users")
 def users():
-    staff = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
-    return render_template("admin/users.html", users=staff)
+    return render_template("admin/users.html", users=accounts.all_users())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -217,11 +211,10 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.email.data, form.role.data, form.password.data, name=form.name.data,
-                                        divisions=_chosen_divisions(form))
+                                        divisions=_chosen_divisions(form), active=form.active.data)
         except accounts.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
-            user.active = form.active.data
             db.session.commit()
             flash(_("The account %(email)s is created.", email=user.email), "success")
             return redirect(url_for("admin.users"), code=303)
@@ -231,9 +224,6 @@ def new_user():
 def _user_form_problem(form, user):
     if user.id == current_user.id and (form.role.data != Role.ADMIN or not form.active.data):
         return _("You cannot take away your own administration rights or deactivate yourself.")
-    other = accounts.find_user(form.email.data)
-    if other is not None and other.id != user.id:
-        return _("A user with this e-mail already exists.")
     return None
 
 
@@ -245,14 +235,15 @@ def edit_user(user_id):
         form.divisions.data = [d.id for d in user.divisions]
     if form.validate_on_submit():
         problem = _user_form_problem(form, user)
+        if not problem:
+            try:
+                accounts.update_user(user, form.email.data, form.role.data, name=form.name.data,
+                                     active=form.active.data, divisions=_chosen_divisions(form))
+            except accounts.AccountError as exc:
+                problem = str(exc)
         if problem:
             form.email.errors.append(problem)
         else:
-            if form.role.data != user.role or (user.active and not form.active.data):
-                accounts.end_sessions(user)  # the rights of a session are those it started with
-            user.email = accounts.normalise_user_email(form.email.data)
-            user.name, user.role, user.active = (form.name.data or "").strip(), form.role.data, form.active.data
-            user.divisions = _chosen_divisions(form)
             db.session.commit()
             flash(_("The account %(email)s is saved.", email=user.email), "success")
             return redirect(url_for("admin.users"), code=303)
