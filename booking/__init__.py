@@ -41,6 +41,8 @@ def create_app(test_config=None):
 
     app.json.ensure_ascii = False
     register_extensions(app)
+    from .web.converters import register_converters
+    register_converters(app)
     register_blueprints(app)
     register_commands(app)
     register_template_helpers(app)

@@ -23,7 +23,7 @@ _BEARER = [{"manageToken": []}]
 # Either header carries a client's API key.
 _API_KEY = [{"apiKey": []}, {"apiKeyBearer": []}]
 _CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
-         "description": "The booking code, e.g. K7Q-4M2."}
+         "description": "The booking code, e.g. K7R-4M3."}
 _BOOKING = {"$ref": "#/components/schemas/Booking"}
 
 

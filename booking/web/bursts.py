@@ -23,6 +23,7 @@ from ..core.timeutil import local_day_bounds, local_today, now_utc, parse_iso_da
 from ..extensions import db
 from ..models import Role
 from ..security import mark_private
+from .converters import ROW_ID_MAX
 from .helpers import current_policy
 from .redirects import local_path
 
@@ -72,7 +73,7 @@ def _origin():
             return None, None, _("This is not an address reference.")
         return ref, None, None
     if client_id:
-        if not client_id.isdigit() or api_clients.get_client(int(client_id)) is None:
+        if not client_id.isdigit() or int(client_id) > ROW_ID_MAX or api_clients.get_client(int(client_id)) is None:
             return None, None, _("No such API client.")
         return None, int(client_id), None
     return None, None, None

@@ -51,6 +51,8 @@ def find():
         district_id = int(request.args.get("district", ""))
     except ValueError:
         district_id = None
+    if district_id is not None and not 0 < district_id < 2**31:  # beyond any id; SQLite would raise on it
+        district_id = None
     division = districts.division_of(district_id) if district_id else None
     if division is None:
         flash(_("Choose your district from the list."), "error")

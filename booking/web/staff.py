@@ -95,9 +95,12 @@ def _day_or_404(value, policy):
     if value is None:
         return local_today(now_utc(), policy.tz)
     try:
-        return parse_iso_date(value)
+        day = parse_iso_date(value)
     except ValueError:
         abort(404)
+    if not 1900 < day.year < 9999:  # the agenda links the days around it; date.min/max have none
+        abort(404)
+    return day
 
 
 def _agenda_divisions():

@@ -153,6 +153,8 @@ def test_unknown_division_on_create_is_404(client, division, start):
     ({"consent": False}, "consent"),
     ({"consent": "yes"}, "consent"),
     ({"start": "next monday"}, "start"),
+    ({"start": "9999-12-31T23:59:59+00:00"}, "start"),  # past the end of the calendar in Moscow time
+    ({"start": "0001-01-01T00:00:00"}, "start"),
     ({"name": 42}, "name"),
     ({"message": ["a"]}, "message"),
     ({"message": "x" * 2001}, "message"),

@@ -81,3 +81,12 @@ def test_the_demo_data_attaches_districts(app, db, runner):
     slug = db.session.scalar(sa.select(Division.slug).join(District, District.division_id == Division.id)
                              .where(District.name == "Бескудниковский"))
     assert slug == "severny-filial"
+
+
+def test_a_district_number_too_large_for_the_database_is_asked_again_not_a_500(client, db, make_division):
+    districts.set_districts(make_division(), ["Бескудниковский"])
+    db.session.commit()
+    for typed in ("99999999999999999999999", "-1", "0"):
+        answer = client.get("/find-division", query_string={"district": typed}, follow_redirects=True)
+        assert answer.status_code == 200
+        assert "Choose your district from the list." in answer.get_data(as_text=True)

@@ -97,7 +97,8 @@ def test_production_without_an_operator_says_so_at_start(tmp_path, monkeypatch, 
     for name in ("OPERATOR_NAME", "OPERATOR_ADDRESS", "OPERATOR_CONTACTS", "DEMO_MODE"):
         monkeypatch.delenv(name, raising=False)
     with caplog.at_level(logging.WARNING):
-        app = create_app({"SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
+        app = create_app({"SECRET_KEY": "k" * 40, "PUBLIC_BASE_URL": "https://priyom.example",
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
     assert app.config["OPERATOR_NAME"] == ""
     assert any("OPERATOR_NAME" in record.getMessage() for record in caplog.records)
 

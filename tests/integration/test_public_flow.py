@@ -72,6 +72,11 @@ def test_booking_flow_confirms_and_stores_normalised_details(client, make_divisi
     assert page.status_code == 200
     assert booking.code in page.text and "10:20" in page.text
     assert token in page.text  # the private link is shown once more to keep
+    # The code never breaks at its hyphen, on the confirmation or on the page opened later.
+    assert f'<span class="nowrap">{booking.code}</span>.' in page.text and "&lt;span" not in page.text
+    later = client.get(f"{path}?token={token}").text
+    heading = later[later.find("<h1>"):later.find("</h1>") + 5]
+    assert f'<span class="nowrap">{booking.code}</span></h1>' in heading, heading
 
 
 def test_the_form_keeps_what_was_typed_when_a_field_is_wrong(client, make_division, db):
@@ -123,6 +128,8 @@ def test_cancel_from_the_private_link(client, make_division, db):
     assert booking.status == BookingStatus.CANCELLED and booking.cancelled_by == "citizen"
     after = client.get(f"{path}?token={token}")
     assert "/move" not in after.text  # a cancelled booking cannot be changed any more
+    # Nor does the page still promise that its link can move or cancel it.
+    assert "it lets you cancel or move" not in after.text and "Add to my calendar" not in after.text
 
 
 def test_move_to_another_free_slot(client, make_division, db):

@@ -91,3 +91,15 @@ def test_what_to_bring_keeps_the_number_with_its_unit_and_the_html_escapes_the_n
                               **EXTRAS[Kind.CONFIRMATION])
     assert f"Приходите за 5{NBSP}минут до начала." in rendered.text
     assert "<b>Мария</b>" not in rendered.html and "&lt;b&gt;" in rendered.html
+
+
+def test_directions_follow_the_address_as_a_sentence_not_after_a_colon(booked, db):
+    booking = booked(full_name="Смирнова Мария Сергеевна")
+    booking.division.room = "каб. 105"
+    booking.division.directions = "От метро «Каширская» 5 минут пешком; 2-й этаж."
+    db.session.commit()
+    text = render_message(Kind.CONFIRMATION, booking, NOW, **EXTRAS[Kind.CONFIRMATION]).text
+    assert "Где: Москва, ул. Тестовая, д. 1, каб. 105. От метро «Каширская» 5 минут пешком; 2-й этаж.\n" in text
+    assert not re.search(r": От метро", text)
+    assert "\n\n" + "Где" not in text  # no empty line left in the details
+

@@ -38,6 +38,8 @@ def test_booking_form_submissions_are_limited_with_a_friendly_page(client, make_
     assert refused.status_code == 429
     assert refused.mimetype == "text/html"
     assert "Too many requests" in refused.get_data(as_text=True)
+    assert refused.get_data(as_text=True).count("Wait a minute") + refused.get_data(as_text=True).count(
+        "wait a minute") == 1, "the page asks to wait once"
     assert "Traceback" not in refused.get_data(as_text=True)
     assert int(refused.headers["Retry-After"]) > 0
 

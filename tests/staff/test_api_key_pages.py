@@ -59,6 +59,21 @@ def test_a_booking_made_with_a_key_is_shown_as_made_through_that_client(client, 
     client.get("/lang/ru")
     g.pop("_flask_babel", None)  # the test's long-lived app context would keep the English locale
     russian = text(client.get(f"/staff/bookings/{code}"))
-    assert "Через «Горячая линия»" in russian and "Через API" not in russian
+    # «через» takes the accusative: the client's name is kept as it is after a word that declines.
+    assert "Через программу «Горячая линия»" in russian and "Через API" not in russian
     agenda = text(client.get(f"/agenda/{coming_day.isoformat()}", query_string={"division": division.slug}))
-    assert "Через «Горячая линия»" in agenda
+    assert "Через программу «Горячая линия»" in agenda
+
+
+def test_the_russian_key_list_names_the_client_and_says_a_key_is_in_use(client, make_user, login_as, make_api_key):
+    make_api_key("Горячая линия")
+    login_as(make_user("admin"))
+    client.get("/lang/ru")
+    g.pop("_flask_babel", None)
+    listing = text(client.get("/admin/api-keys/"))
+    header = re.search(r"<thead>.*?</thead>", listing, re.S).group(0)
+    assert "Название клиента" in header and "ФИО" not in header
+    row = re.search(r'<tr id="api-client-\d+">.*?</tr>', listing, re.S).group(0)
+    assert "действует" in row and "активна" not in row
+    # On a phone each row is a card: the two dates say which is which.
+    assert 'data-label="Создан"' in row and 'data-label="Последнее использование"' in row

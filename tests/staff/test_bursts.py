@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import g
 
 from booking.bookings import retention
 from booking.bookings.bursts import client_ref
@@ -47,6 +48,10 @@ def test_the_busiest_origins_and_one_addresses_bookings_are_listed(app, db, clie
     ref = client_ref(SCRIPT, app.config["SECRET_KEY"])
     assert f"Web address {ref[:8]}" in page and "Via “Горячая линия”" in page
     assert SCRIPT not in page
+    client.get("/lang/ru")
+    g.pop("_flask_babel", None)
+    russian = text(client.get("/admin/bursts/"))
+    assert f"Посетитель сайта {ref[:8]}" in russian and '<th scope="col">Записей</th>' in russian
 
     by_address = client.get("/admin/bursts/", query_string={"address": SCRIPT})
     listed = text(by_address)

@@ -57,6 +57,20 @@ def test_the_form_needs_the_callers_consent_and_details(client, db, make_divisio
     assert db.session.query(Booking).count() == 0
 
 
+def test_the_form_speaks_of_the_callers_question_and_data_not_the_operators(client, db, make_division, make_user,
+                                                                            login_as, coming_day):
+    division = make_division()
+    login_as(make_user("operator"))
+    start = slot_start(coming_day, "10:20").astimezone(MSK).isoformat()
+    page = text(client.get(f"/staff/book/{division.slug}/details", query_string={"start": start}))
+    assert "The caller&#39;s question" in page or "The caller's question" in page
+    assert "The caller's details are used only" in page or "The caller&#39;s details are used only" in page
+    assert "Your question" not in page and "Your details are used" not in page
+    # what the operator typed into the question still reaches the booking
+    assert book_for_caller(client, division, slot_start(coming_day, "10:20")).status_code in (302, 303)
+    assert db.session.scalar(sa.select(Booking.message)) == CALLER["message"]
+
+
 def test_a_caller_without_e_mail_is_booked_and_nothing_is_mailed(client, db, make_division, make_booking,
                                                                  make_user, login_as, coming_day):
     division = make_division(places=2)

@@ -24,3 +24,16 @@ def test_letters_with_two_readings_give_both_candidates():
     assert set(code_candidates("КРН-737")) == {"KPH-737", "KPN-737", "KRH-737", "KRN-737"}
     assert code_candidates("КРН-737")[0] == "KPH-737"
     assert code_candidates("abc") == ["AVC"]
+
+
+def test_example_codes_shown_in_hints_are_codes_the_service_can_make():
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parents[2]
+    sources = [*root.joinpath("templates").rglob("*.html"), root / "booking" / "api" / "openapi.py",
+               root / "booking" / "web" / "my_booking.py"]
+    examples = {(path.name, code) for path in sources
+                for code in re.findall(r"(?:example|e\.g\.),? ([A-Z0-9]{3}-[A-Z0-9]{3})\b", path.read_text("utf-8"))}
+    assert examples, "the hints show example codes"
+    assert [(name, code) for name, code in sorted(examples)
+            if not set(code.replace("-", "")) <= set(CODE_ALPHABET)] == []
