@@ -12,7 +12,8 @@ every request with the same headers (``Accept-Language: ru``, a fixed
   division receiving every weekday 09:00–18:00 in 20-minute slots of two places,
   a third of them booked; ``week_next``: the same with the page's ``?week=`` link
   to the next week;
-- ``form``: the booking form of the first free time linked from the week page;
+- ``form``: the booking form of the first free time a day ahead linked from the
+  week page (an earlier one may pass its minimum notice while it is measured);
 - ``manage``: a booking's private page (``/bookings/<code>?token=…``);
 - ``agenda``: the division head's day (``/agenda/<day>``, the first day ahead
   with bookings), logged in once through the login form;
@@ -20,9 +21,10 @@ every request with the same headers (``Accept-Language: ru``, a fixed
 
 Targets: public pages and the listing at least 0.5 of their bare floor, the
 agenda 0.3. Then p50/p99 latency of every page and its twin with
-``BENCH_PAGE_LATENCY_CONNECTIONS`` (64) connections, and the crowd: 200
-connections on a division's page (and on its bare twin) while 20 clients book
-in that division through the API, without rate limits: no 5xx, no socket
+``BENCH_PAGE_LATENCY_CONNECTIONS`` (64) connections in ``BENCH_PAGE_LATENCY_ROUNDS``
+(1) rounds, and the crowd: ``BENCH_CROWD`` (200)
+connections on a division's page (and on its bare twin) while ``BENCH_BOOKERS``
+(20) clients book in that division through the API, without rate limits: no 5xx, no socket
 errors, and the page's share of the floor under that load.
 
 Correctness: every page answers 200, its twin serves the same number of bytes
@@ -39,7 +41,8 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from booking.timeutil import now_utc
 
@@ -126,6 +129,16 @@ def _link(body, pattern, what):
     return html.unescape(found.group(1))
 
 
+def _form_link(body):
+    """The first free time on the week page at least a day ahead: it stays bookable while it is measured."""
+    for href in re.findall(r'<a class="slot" href="([^"]+)"', body.decode("utf-8")):
+        href = html.unescape(href)
+        start = datetime.fromisoformat(parse_qs(urlsplit(href).query)["start"][0])
+        if start >= now_utc() + timedelta(days=1):
+            return href
+    raise AssertionError("no free time a day ahead on the week page")
+
+
 def pages(site, week_body, cookie=None, names=None):
     """The pages measured; the next week and the form are the links the week page shows."""
     week = f"/divisions/{site.slug}"
@@ -134,7 +147,7 @@ def pages(site, week_body, cookie=None, names=None):
         Page("week", "division week", week, PUBLIC),
         Page("week_next", "division, next week", _link(week_body, r'href="([^"]+)" rel="next"', "next week"),
              PUBLIC),
-        Page("form", "booking form", _link(week_body, r'<a class="slot" href="([^"]+)"', "free time"), PUBLIC),
+        Page("form", "booking form", _form_link(week_body), PUBLIC),
         Page("manage", "booking's manage page", f"/bookings/{site.code}?token={site.token}", PUBLIC),
         Page("agenda", "head's day agenda", f"/agenda/{site.agenda_day}", AGENDA,
              {"Cookie": cookie} if cookie else {}),
@@ -221,7 +234,7 @@ def check_run(name, result, expected_size, tolerance=SIZE_TOLERANCE):
 
 # --------------------------------------------------------------------------- measuring
 
-def load_rounds(server, chosen, connections):
+def load_rounds(server, chosen, connections, n_rounds=None):
     """Alternating wrk rounds over every page and its twin; ``{name: [LoadResult]}``, twins as ``name:bare``."""
     def runner(path, headers):
         def measure():
@@ -234,7 +247,7 @@ def load_rounds(server, chosen, connections):
     for page in chosen:
         runs[page.name + ":bare"] = runner(page.bare_path, page.headers)
         runs[page.name] = runner(page.path, page.headers)
-    return harness.alternate(runs)
+    return harness.alternate(runs, n_rounds)
 
 
 def run_problems(chosen, results):
@@ -343,7 +356,7 @@ def run():
                 server.settle()
                 rates = load_rounds(server, chosen, connections)
                 add_rate_figures(report, backend, chosen, rates, connections)
-                latency = load_rounds(server, chosen, latency_connections)
+                latency = load_rounds(server, chosen, latency_connections, harness.setting("PAGE_LATENCY_ROUNDS", 1))
                 add_latency_figures(report, backend, chosen, latency, latency_connections)
                 problems += run_problems(chosen, rates) + run_problems(chosen, latency)
                 report.add(f"{backend}: pages not 200, twins of another length, wrong answers under load",
