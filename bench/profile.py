@@ -21,8 +21,8 @@ import cProfile
 import io
 import os
 import pstats
-import shutil
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
