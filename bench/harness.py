@@ -384,6 +384,12 @@ class Server:
         text = self.log.read_text() if self.log.exists() else ""
         return text.count("Traceback")
 
+    def last_error(self):
+        """The last line of the last traceback logged, or ``""``: what went wrong, for the report."""
+        text = self.log.read_text() if self.log.exists() else ""
+        tail = text.rpartition("Traceback")[2].strip().splitlines()
+        return tail[-1][:200] if "Traceback" in text and tail else ""
+
     def __exit__(self, *exc):
         if self.process and self.process.poll() is None:
             self.process.terminate()

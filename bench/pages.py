@@ -376,8 +376,9 @@ def run():
                            note="; ".join(problems[:5]) or f"{len(chosen)} pages and their twins")
                 if harness.setting("CROWD", 200):
                     crowd(server, site, report, backend)
-                tracebacks = server.errors_logged()
-            report.add(f"{backend}: tracebacks logged", tracebacks, "", target=("==", 0), must=True)
+                tracebacks, last = server.errors_logged(), server.last_error()
+            report.add(f"{backend}: tracebacks logged", tracebacks, "", target=("==", 0), must=True,
+                       note=f"last: {last}" if last else "")
     return report
 
 
