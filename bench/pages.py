@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from booking.timeutil import now_utc
+from booking.core.timeutil import now_utc
 
 from . import booking as booking_bench
 from . import harness, loader
@@ -93,7 +93,8 @@ class Page:
 
 def prepare(url, now):
     """Schema, the demo divisions, a busy division a third booked, an empty one for the crowd, a head, a booking."""
-    from booking import accounts, services
+    from booking import accounts
+    from booking import bookings as booking_ops
     from booking.cli import seed_demo_divisions
     from booking.extensions import db
     from booking.models import Division, Role, Topic
@@ -108,14 +109,14 @@ def prepare(url, now):
     harness.add_division(app, CROWD, places=4)
     with app.app_context():
         division = db.session.get(Division, busy)
-        policy = services.current_policy()
+        policy = booking_ops.Policy.from_config(app.config)
         accounts.create_user(HEAD_EMAIL, Role.HEAD, HEAD_PASSWORD, name="Иванов И. И.", divisions=[division])
         tomorrow = (now + timedelta(days=1)).astimezone(policy.tz).date()
-        start = services.slot_views(division, now, policy, tomorrow, tomorrow + timedelta(days=14))[0].start_dt
-        details = services.CitizenDetails(full_name="Сидорова Анна Петровна", phone="+79161234567",
+        start = booking_ops.slot_views(division, now, policy, tomorrow, tomorrow + timedelta(days=14))[0].start_dt
+        details = booking_ops.CitizenDetails(full_name="Сидорова Анна Петровна", phone="+79161234567",
                                           email="anna@example.ru", topic=Topic.HEATING,
                                           message="Холодные батареи в квартире")
-        booking, token = services.create_booking(division, start, details, now, policy=policy)
+        booking, token = booking_ops.create_booking(division, start, details, now, policy=policy)
         db.session.commit()
         site = Site(slug=SLUG, crowd=CROWD, code=booking.code, token=token,
                     agenda_day=start.astimezone(policy.tz).date().isoformat())
