@@ -115,8 +115,8 @@ def prepare(url, now):
         tomorrow = (now + timedelta(days=1)).astimezone(policy.tz).date()
         start = booking_ops.slot_views(division, now, policy, tomorrow, tomorrow + timedelta(days=14))[0].start_dt
         details = booking_ops.CitizenDetails(full_name="Сидорова Анна Петровна", phone="+79161234567",
-                                          email="anna@example.ru", topic=Topic.HEATING,
-                                          message="Холодные батареи в квартире")
+                                             email="anna@example.ru", topic=Topic.HEATING,
+                                             message="Холодные батареи в квартире")
         booking, token = booking_ops.create_booking(division, start, details, now, policy=policy)
         db.session.commit()
         site = Site(slug=SLUG, crowd=CROWD, code=booking.code, token=token,
