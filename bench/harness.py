@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import time as clock
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -305,6 +306,15 @@ class Server:
     def base_url(self):
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def bare_dir(self):
+        return self.dir / "bare"
+
+    def put_bare(self, name, body):
+        """Serve ``body`` at the returned path (``/_bench/bare/<name>``; ``.html`` names as HTML), even now."""
+        (self.bare_dir / name).write_bytes(body)
+        return f"/_bench/bare/{name}"
+
     def __enter__(self):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -316,6 +326,8 @@ class Server:
             body_path = self.dir / "bare.json"
             body_path.write_bytes(self.bare_body)
             env["BENCH_BARE_BODY"] = str(body_path)
+        self.bare_dir.mkdir()
+        env["BENCH_BARE_DIR"] = str(self.bare_dir)
         self.log = self.dir / "gunicorn.log"
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--config", "python:bench.gunicorn_settings",
@@ -337,6 +349,16 @@ class Server:
                     return
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn not ready after {timeout}s; see {self.log}")
+
+    def settle(self, timeout=120):
+        """Wait until the requests a load generator left queued are served: one GET that waits its turn.
+
+        wrk stops on time, but the requests its connections had sent are still in the socket's
+        queue; a slow page leaves a second of them, which the next run would otherwise pay for.
+        """
+        status, _body = get(self.port, "/_bench/bare", timeout=timeout)
+        if status != 200:
+            raise RuntimeError(f"server not answering after a load run: {status}")
 
     def worker_pids(self):
         with contextlib.suppress(OSError):
@@ -361,6 +383,12 @@ class Server:
     def errors_logged(self):
         text = self.log.read_text() if self.log.exists() else ""
         return text.count("Traceback")
+
+    def last_error(self):
+        """The last line of the last traceback logged, or ``""``: what went wrong, for the report."""
+        text = self.log.read_text() if self.log.exists() else ""
+        tail = text.rpartition("Traceback")[2].strip().splitlines()
+        return tail[-1][:200] if "Traceback" in text and tail else ""
 
     def __exit__(self, *exc):
         if self.process and self.process.poll() is None:
@@ -399,6 +427,11 @@ class LoadResult:
     p99_ms: float
     errors: int = 0
     statuses: Counter = field(default_factory=Counter)
+    bytes: int = 0  # read from the socket, headers included (wrk only)
+
+    @property
+    def bytes_per_request(self):
+        return self.bytes / self.requests if self.requests else 0.0
 
 
 def wrk(url, duration=None, connections=None, threads=1, headers=None):
@@ -419,39 +452,65 @@ def wrk(url, duration=None, connections=None, threads=1, headers=None):
     secs = data["duration_us"] / 1e6
     return LoadResult(requests=data["requests"], seconds=secs, rps=data["requests"] / secs,
                       p50_ms=data["p50_us"] / 1000, p90_ms=data["p90_us"] / 1000, p99_ms=data["p99_us"] / 1000,
-                      errors=data["status_errors"] + data["socket_errors"] + data["timeouts"])
+                      errors=data["status_errors"] + data["socket_errors"] + data["timeouts"],
+                      bytes=data["bytes"])
 
 
-def http_request(method, path, body=None, headers=None):
-    """Raw HTTP/1.1 request bytes (``Connection: close``, as sync workers answer anyway)."""
+def http_request(method, path, body=None, headers=None, form=None):
+    """Raw HTTP/1.1 request bytes (``Connection: close``, as sync workers answer anyway).
+
+    ``body`` is sent as JSON, ``form`` (a dict) as ``application/x-www-form-urlencoded``.
+    """
     head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
     payload = b""
     if body is not None:
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
         head += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+    elif form is not None:
+        payload = urlencode(form).encode("ascii")
+        head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(payload)}"]
     head += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload
 
 
-async def _exchange(port, raw, timeout):
+@dataclass
+class Reply:
+    """One HTTP answer: status, headers (lower-cased names, in order), body, and its size on the wire."""
+    status: int
+    headers: list
+    body: bytes
+    size: int
+
+    def header(self, name, default=None):
+        return next((value for key, value in self.headers if key == name.lower()), default)
+
+
+async def _exchange_reply(port, raw, timeout):
     reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
     try:
         writer.write(raw)
         await writer.drain()
         status_line = await asyncio.wait_for(reader.readline(), timeout)
         status = int(status_line.split()[1])
-        length = None
+        size, length, headers = len(status_line), None, []
         while True:
             line = await asyncio.wait_for(reader.readline(), timeout)
+            size += len(line)
             if line in (b"\r\n", b"\n", b""):
                 break
             name, _sep, value = line.decode("latin-1").partition(":")
+            headers.append((name.strip().lower(), value.strip()))
             if name.strip().lower() == "content-length":
                 length = int(value)
         body = await asyncio.wait_for(reader.readexactly(length) if length is not None else reader.read(), timeout)
-        return status, body
+        return Reply(status, headers, body, size + len(body))
     finally:
         writer.close()
+
+
+async def _exchange(port, raw, timeout):
+    reply = await _exchange_reply(port, raw, timeout)
+    return reply.status, reply.body
 
 
 def burst(port, raws, concurrency, timeout=120):
@@ -488,12 +547,17 @@ def burst(port, raws, concurrency, timeout=120):
                       errors=sum(n for s, n in statuses.items() if s == 0 or s >= 500), statuses=statuses)
 
 
-def get(port, path, timeout=10):
+def get(port, path, timeout=10, headers=None):
     """One GET: ``(status, body)``; status 0 when the server cannot be reached."""
     try:
-        return asyncio.run(_exchange(port, http_request("GET", path), timeout))
+        return asyncio.run(_exchange(port, http_request("GET", path, headers=headers), timeout))
     except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
         return 0, b""
+
+
+def exchange(port, raw, timeout=30):
+    """Send one raw request (:func:`http_request`); the whole :class:`Reply`. Socket errors are raised."""
+    return asyncio.run(_exchange_reply(port, raw, timeout))
 
 
 def alternate(measurements, n_rounds=None):

@@ -4,6 +4,12 @@
 call tree of 200 requests in-process, with the CPU time per request of the
 endpoint and of the bare one beside it.
 
+``python -m bench.profile week`` (or ``week_next``, ``form``, ``manage``,
+``home``, ``agenda``): a page of :mod:`bench.pages`, on its data, requested as
+wrk requests it; the CPU time per request of the page and of its bare twin,
+then cProfile's top functions by own time and by cumulative time
+(``BENCH_PROFILE_REQUESTS``, default 100; ``BENCH_PROFILE_TOP``, default 25).
+
 ``python -m bench.profile live [sqlite|postgresql]``: py-spy samples one
 gunicorn worker while wrk loads the listing, and prints the share of samples
 in which each function is on the stack (gunicorn's socket writes included,
@@ -11,9 +17,12 @@ which an in-process profile cannot see).
 """
 import atexit
 import collections
+import cProfile
+import io
 import os
-import shutil
+import pstats
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +32,7 @@ from pathlib import Path
 
 from booking.core.timeutil import now_utc
 
-from . import booking, harness, slots
+from . import booking, harness, pages, slots
 
 
 def cpu_ms(call, n):
@@ -73,6 +82,68 @@ def main(what="listing", n=200):
     print(profiler.output_text(unicode=True, color=False))
 
 
+def page_client(what):
+    """A test client of the bench app on the pages' data, without cookies (as wrk), and the page asked for."""
+    tmp = Path(tempfile.mkdtemp(prefix="priyom-profile-"))
+    atexit.register(shutil.rmtree, tmp, True)
+    url = f"sqlite:///{tmp / 'profile.sqlite3'}"
+    _app, site = pages.prepare(url, now_utc())
+    (tmp / "bare").mkdir()
+    os.environ.update({"DATABASE_URL": url, "BENCH_BARE_DIR": str(tmp / "bare"), **harness.RATE_LIMIT_OFF})
+    from .wsgi import create_bench_app
+
+    app = create_bench_app()
+    client = app.test_client(use_cookies=False)
+    week = client.get(f"/divisions/{site.slug}", headers=pages.HEADERS)
+    cookie = page_login(app) if what == "agenda" else None
+    page = pages.pages(site, week.get_data(), cookie, names=[what])[0]
+    body = client.get(page.path, headers={**pages.HEADERS, **page.headers}).get_data()
+    (tmp / "bare" / page.bare_name).write_bytes(body)
+    page.bare_path = f"/_bench/bare/{page.bare_name}"
+    return client, page
+
+
+def page_login(app):
+    """The head's session cookie, logged in through the form."""
+    client = app.test_client()
+    form = client.get("/login", headers=pages.HEADERS)
+    answer = client.post("/login", headers=pages.HEADERS, data={
+        "csrf_token": pages.csrf_token(form.get_data()), "email": pages.HEAD_EMAIL,
+        "password": pages.HEAD_PASSWORD, "next": ""})
+    assert answer.status_code == 303, answer.status_code
+    return "session=" + client.get_cookie("session").value
+
+
+def page_profile(what):
+    n, top = harness.setting("PROFILE_REQUESTS", 100), harness.setting("PROFILE_TOP", 25)
+    client, page = page_client(what)
+    headers = {**pages.HEADERS, **page.headers}
+
+    def call(path):
+        def one(_i):
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, (path, response.status_code)
+        return one
+
+    call(page.path)(0)
+    call(page.bare_path)(0)
+    print(f"{what} {page.path}: {cpu_ms(call(page.path), n):.2f} ms CPU per request; "
+          f"bare twin {cpu_ms(call(page.bare_path), n):.2f} ms ({n} requests in-process)")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(n):
+        call(page.path)(i)
+    profiler.disable()
+    # The cumulative list without the frames every request passes through on its way to the view.
+    wrappers = r"^(?!.*(test\.py|testing\.py|app\.py|profile\.py|templating\.py|environment\.py|"\
+               r"\{method 'join'))"
+    for order, restrict in (("tottime", ()), ("cumulative", (wrappers,))):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(*restrict, top)
+        print(f"--- by {order}, {n} requests (cProfile; its overhead inflates many small calls)")
+        print(out.getvalue().split("\n\n", 1)[-1].strip())
+
+
 def live(backend="sqlite", seconds=8):
     """py-spy over one gunicorn worker serving the listing under wrk."""
     with harness.databases([backend]) as new_database, tempfile.TemporaryDirectory() as tmp:
@@ -102,5 +173,7 @@ def live(backend="sqlite", seconds=8):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["live"]:
         live(*sys.argv[2:3])
+    elif sys.argv[1:2] and sys.argv[1] in pages.ALL_PAGES and sys.argv[1] != "listing":
+        page_profile(sys.argv[1])
     else:
         main(*sys.argv[1:2])

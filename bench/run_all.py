@@ -17,7 +17,7 @@ import time
 
 from . import harness
 
-SCRIPTS = ["slots", "booking", "history", "feeds", "mail"]
+SCRIPTS = ["slots", "booking", "history", "feeds", "mail", "pages"]
 
 
 def main():

@@ -2,15 +2,18 @@
 
 Bench-only: never imported by the product. ``/_bench/bare`` answers a
 precomputed JSON body (the file named by ``BENCH_BARE_BODY``), so it costs what
-Flask, gunicorn and the network cost and nothing else. ``/_bench/write`` parses
-a JSON body, inserts one row and commits: the cheapest write the same stack can
-do.
+Flask, gunicorn and the network cost and nothing else. ``/_bench/bare/<name>``
+does the same for any number of bodies: the file ``<name>`` of the folder
+``BENCH_BARE_DIR`` (``.html`` as HTML, anything else as JSON), read on its first
+request and kept, so a benchmark can write a page's bytes after the server has
+started. ``/_bench/write`` parses a JSON body, inserts one row and commits: the
+cheapest write the same stack can do.
 """
 import logging
 import os
 
 import sqlalchemy as sa
-from flask import Response, jsonify, request
+from flask import Response, abort, jsonify, request
 
 from booking import create_app
 from booking.extensions import csrf, db
@@ -45,6 +48,20 @@ def create_bench_app():
     @application.get("/_bench/bare")
     def bare():
         return Response(body, mimetype="application/json")
+
+    bodies = {}
+
+    @application.get("/_bench/bare/<name>")
+    def bare_named(name):
+        if name not in bodies:
+            folder = os.environ.get("BENCH_BARE_DIR")
+            path = os.path.join(folder, name) if folder and "/" not in name and not name.startswith(".") else None
+            if path is None or not os.path.isfile(path):
+                abort(404)
+            with open(path, "rb") as body_file:
+                bodies[name] = body_file.read()
+        mimetype = "text/html" if name.endswith(".html") else "application/json"
+        return Response(bodies[name], mimetype=mimetype)
 
     @application.post("/_bench/write")
     def write():
