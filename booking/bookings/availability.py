@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..core import scheduling
 from ..extensions import db
-from ..models import Booking, BookingStatus, Closure, Division, ReceptionRule, UTCDateTime
+from ..models import Booking, BookingStatus, Closure, District, Division, ReceptionRule, UTCDateTime
 from .values import SlotNotBookable, SlotView
 
 def active_divisions():
@@ -48,8 +48,10 @@ _HELD_PLACES = (
     .group_by(Booking.start_utc)
     .order_by(Booking.start_utc)
 )
+# What a division's public pages show of it besides its hours: part of their keys (see division_availability).
+_SHOWN_COLUMNS = tuple(c for c in Division.__table__.columns if c.key not in ("id", "created_at"))
 _ACTIVE_DIVISION_RULES = (
-    sa.select(Division.id, ReceptionRule.weekday, ReceptionRule.start_time, ReceptionRule.end_time,
+    sa.select(Division.id, *_SHOWN_COLUMNS, ReceptionRule.weekday, ReceptionRule.start_time, ReceptionRule.end_time,
               ReceptionRule.slot_minutes, ReceptionRule.places, ReceptionRule.valid_from, ReceptionRule.valid_until)
     .outerjoin(ReceptionRule, ReceptionRule.division_id == Division.id)
     .where(Division.slug == sa.bindparam("slug"), Division.active)
@@ -99,6 +101,9 @@ class Availability:
     slots: list
     held: tuple  # (starts as stored, places held) of the slots with a holder
     key: tuple
+    division_id: int = None
+    # The division's name, address, texts… as read with its schedule (division_availability only).
+    shown: tuple = ()
 
     @functools.cached_property
     def counts(self):
@@ -123,16 +128,17 @@ def availability(division, now, policy, first_day=None, last_day=None):
 def division_availability(slug, now, policy, first_day=None, last_day=None):
     """:func:`availability` of the active division ``slug``, or None: the public listing's lean path.
 
-    The division's schedule (its rules and closures) comes from a per-process
-    cache kept for ``SCHEDULE_CACHE_SECONDS``; the places held are read every time.
+    The division's schedule (its rules and closures) and texts come from a
+    per-process cache kept for ``SCHEDULE_CACHE_SECONDS``; the places held are
+    read every time.
     """
     with _reading() as conn:
         schedule = _cached_schedule(slug, conn, policy.schedule_cache_seconds)
         if schedule is None:
             return None
-        division_id, rules, closures = schedule
+        division_id, rules, closures, shown = schedule
         return _availability(division_id, rules, closures, now, policy, first_day, last_day,
-                             conn)
+                             conn, shown)
 
 
 @contextlib.contextmanager
@@ -157,7 +163,7 @@ _SCHEDULES = weakref.WeakKeyDictionary()
 
 
 def _cached_schedule(slug, conn, max_age):
-    """``(division_id, rules, closures)`` of the active division ``slug``, or None.
+    """``(division_id, rules, closures, shown)`` of the active division ``slug``, or None (``shown``: its texts).
 
     Rules and closures change a few times a year and the listing is read all
     day: reading them once per process every few seconds instead of on every
@@ -173,24 +179,53 @@ def _cached_schedule(slug, conn, max_age):
     rows = conn.execute(_ACTIVE_DIVISION_RULES, {"slug": slug}).all()
     if not rows:
         return None  # not remembered: unknown names must not fill the cache
-    division_id = rows[0][0]
-    rules = scheduling.rule_values(scheduling.RuleValues(*row[1:]) for row in rows if row[1] is not None)
+    division_id, shown = rows[0][0], len(_SHOWN_COLUMNS)
+    rules = scheduling.rule_values(scheduling.RuleValues(*row[1 + shown:]) for row in rows
+                                   if row[1 + shown] is not None)
     closures = scheduling.closure_values(scheduling.ClosureValues(*row)
                                          for row in conn.execute(_CLOSURES, {"division_id": division_id}))
-    schedule = (division_id, rules, closures)
+    schedule = (division_id, rules, closures, tuple(rows[0][1:1 + shown]))
     cache[slug] = (time.monotonic() + max_age, schedule)
     return schedule
 
 
+_CATALOG_DIVISIONS = (
+    sa.select(Division.id, *_SHOWN_COLUMNS, ReceptionRule.weekday, ReceptionRule.start_time, ReceptionRule.end_time,
+              ReceptionRule.valid_from, ReceptionRule.valid_until)
+    .outerjoin(ReceptionRule, ReceptionRule.division_id == Division.id)
+    .where(Division.active).order_by(Division.id, ReceptionRule.id)
+)
+_CATALOG_DISTRICTS = sa.select(District.id, District.name, District.division_id).order_by(District.id)
+
+
+def catalog_key(policy):
+    """A value equal as long as the list of divisions is: their texts, hours and districts.
+
+    Read from the database at most every ``SCHEDULE_CACHE_SECONDS`` per process,
+    like the schedules, and at once after this process changed any of it.
+    """
+    cache = _SCHEDULES.setdefault(db.engine, {})
+    found = cache.get(_CATALOG)
+    if found is not None and found[0] > time.monotonic():
+        return found[1]
+    with _reading() as conn:
+        key = tuple(tuple(map(tuple, conn.execute(query))) for query in (_CATALOG_DIVISIONS, _CATALOG_DISTRICTS))
+    cache[_CATALOG] = (time.monotonic() + policy.schedule_cache_seconds, key)
+    return key
+
+
+_CATALOG = ("catalog",)  # beside the schedules, under a name no slug can have
+
+
 @sa.event.listens_for(Session, "after_flush")
 def _forget_schedules(session, _flush_context):
-    """Drop this process's cached schedules when it changes a division, a rule or a closure."""
+    """Drop this process's cached schedules when it changes a division, a rule, a closure or a district."""
     touched = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, (Division, ReceptionRule, Closure)) for obj in touched):
+    if any(isinstance(obj, (Division, ReceptionRule, Closure, District)) for obj in touched):
         _SCHEDULES.pop(session.get_bind(), None)
 
 
-def _availability(division_id, rules, closures, now, policy, first_day, last_day, conn=None):
+def _availability(division_id, rules, closures, now, policy, first_day, last_day, conn=None, shown=()):
     window = scheduling.booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
     lo = first_day or window.first_day
     hi = last_day or window.last_day
@@ -200,7 +235,7 @@ def _availability(division_id, rules, closures, now, policy, first_day, last_day
     # The slots follow from the schedule's inputs and the first bookable start; the views add what is held.
     key = (rules, closures, policy.tz, policy.holiday_country, max(lo, window.first_day), min(hi, window.last_day),
            slots[0].start_dt if slots else None, held)
-    return Availability(slots, held, key)
+    return Availability(slots, held, key, division_id, shown)
 
 
 def slot_views(division, now, policy, first_day=None, last_day=None, only_free=True):

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 
 from .. import bookings
 from ..bookings.districts import served_districts
-from ..core.timeutil import now_utc
+from ..core.timeutil import local_today, now_utc
 from ..models import Topic
 from ..security import limit_booking
 from .forms import BookingForm, CancelForm, MoveForm
-from . import booking_limits
+from . import booking_limits, page_cache
 from .helpers import commit_or_refuse, current_policy, details_from, division_or_404, parse_start, week_of_slots
 
 bp = Blueprint("public", __name__)
@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 @bp.get("/")
 def index():
+    kept = page_cache.serve(("home", bookings.catalog_key(current_policy())))
+    if kept is not None:
+        return kept
     return render_template("public/index.html", divisions=bookings.active_divisions(), districts=served_districts())
 
 
@@ -36,16 +39,27 @@ def set_language(lang):
 
 @bp.get("/divisions/<slug>")
 def division(slug):
-    division = division_or_404(slug)
     policy = current_policy()
     now = now_utc()
+    # The places held are read here, every time; the page is rendered once per distinct answer.
+    available = bookings.division_availability(slug, now, policy)
+    if available is None:
+        abort(404)
+    kept = page_cache.serve(("week", available.key, available.shown, local_today(now, policy.tz)))
+    if kept is not None:
+        return kept
+    division = division_or_404(slug)
     return render_template("public/division.html", division=division,
-                           week=week_of_slots(division, now, policy), policy=policy)
+                           week=week_of_slots(division, now, policy, available), policy=policy)
 
 
 @bp.route("/divisions/<slug>/book", methods=["GET", "POST"])
 @limit_booking
 def book(slug):
+    if request.method == "GET":
+        kept = _kept_form(slug)
+        if kept is not None:
+            return kept
     division = division_or_404(slug)
     if request.method == "POST" and request.form.get("website"):
         # A bot filled the honeypot: answer as if all went well, store nothing.
@@ -94,6 +108,20 @@ def book(slug):
                            note_topics=Topic.IN_HOUSE_NOTE), status
 
 
+def _kept_form(slug):
+    """The form for a free time as rendered before, or None: then it is rendered (and kept)."""
+    policy = current_policy()
+    start_dt = parse_start(request.args.get("start", ""), policy)
+    if start_dt is None:
+        return None
+    day = start_dt.astimezone(policy.tz).date()
+    available = bookings.division_availability(slug, now_utc(), policy, day, day)
+    free = [view for view in available.views() if view.start_dt == start_dt] if available else None
+    if not free:
+        return None  # the full view says why
+    return page_cache.serve(("form", available.shown, free[0].start_dt, free[0].end_dt))
+
+
 def _booking_or_404(code, token):
     booking = bookings.find_booking(code, token)
     if booking is None:
@@ -106,9 +134,14 @@ def manage(code):
     token = request.args.get("token", "")
     booking = _booking_or_404(code, token)
     now = now_utc()
+    can_change = bookings.can_change(booking, now)
+    kept = page_cache.serve(("manage", page_cache.row_values(booking), page_cache.row_values(booking.division),
+                             can_change))
+    if kept is not None:
+        return kept
     return render_template("public/booking.html", booking=booking, token=token,
                            is_new=request.args.get("new") == "1",
-                           can_change=bookings.can_change(booking, now))
+                           can_change=can_change)
 
 
 @bp.get("/bookings/<code>/cancel")

@@ -1,0 +1,95 @@
+"""Public pages kept per process as rendered, under the values they show.
+
+A citizen's page is a function of a few values the view reads in the request
+(the places held, the slot asked for, today's date…) plus the address and the
+language. A view names those values (:func:`serve`); when a page was already
+rendered for the same values, address, language and host, its text is answered
+again instead of being rendered. Otherwise the view renders as usual and the
+answer is kept once it is a plain 200 HTML page (:func:`_keep`, after the
+request).
+
+What keeps this exact: the key is built from what the view read in *this*
+request, so a place taken a moment ago changes the key and the page. What is
+never kept or served from here: anything but GET, staff sessions (their
+navigation shows who they are), pages with messages flashed to the session,
+and answers that set anything but the CSRF token in the session. The CSRF
+token of a form is the one per-visitor part of a public page: it is kept as a
+placeholder and each answer gets the visitor's own.
+"""
+import secrets
+import threading
+from collections import OrderedDict
+
+from flask import current_app, g, request, session
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+
+MAX_PAGES = 256
+_CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
+_LOCK = threading.Lock()  # threaded servers share a process's pages
+_KEY = "priyom.page_key"
+
+
+def _pages():
+    return current_app.extensions.setdefault("priyom.pages", OrderedDict())
+
+
+def _cacheable():
+    return request.method == "GET" and "_flashes" not in session and "_user_id" not in session
+
+
+def _full_key(key):
+    # The language, the address (path, query and host: pages carry absolute links) and the language chosen.
+    return (request.endpoint, request.url, str(get_locale()), session.get("lang"), key)
+
+
+def serve(key):
+    """The kept answer of this page for ``key`` (a hashable tuple of what the page shows), or None.
+
+    On None the view renders as usual; a plain 200 HTML answer is then kept
+    under ``key``.
+    """
+    if not _cacheable():
+        return None
+    full_key = _full_key(key)
+    body = _pages().get(full_key)
+    if body is None:
+        g.setdefault(_KEY, full_key)
+        return None
+    if _CSRF_PLACEHOLDER in body:
+        body = body.replace(_CSRF_PLACEHOLDER, generate_csrf())
+    return current_app.response_class(body, mimetype="text/html")
+
+
+def _keep(response):
+    """After a request that looked for a page in vain: keep its answer when it is a plain page."""
+    full_key = g.pop(_KEY, None)
+    if full_key is None or response.status_code != 200 or response.mimetype != "text/html" \
+            or response.direct_passthrough or not _cacheable():
+        return response
+    body = response.get_data(as_text=True)
+    token = g.get("csrf_token")
+    if token:
+        body = body.replace(token, _CSRF_PLACEHOLDER)
+    pages = _pages()
+    with _LOCK:
+        pages[full_key] = body
+        pages.move_to_end(full_key)
+        while len(pages) > MAX_PAGES:
+            pages.popitem(last=False)
+    return response
+
+
+def row_values(obj):
+    """Every column of a model object as loaded, for a key: the page changes when any of them does."""
+    return tuple(getattr(obj, column.key) for column in obj.__table__.columns)
+
+
+def init_app(app):
+    app.after_request(_keep)
+
+
+def clear(app):
+    """Forget every kept page of ``app`` (tests, and nothing else needs it)."""
+    app.extensions.pop("priyom.pages", None)
+
