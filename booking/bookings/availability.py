@@ -7,6 +7,7 @@ every call, and statements are built once.
 """
 import contextlib
 import functools
+import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from ..core import scheduling
 from ..extensions import db
-from ..models import Booking, BookingStatus, Closure, District, Division, ReceptionRule, UTCDateTime
+from ..models import (Booking, BookingChangeCount, BookingStatus, Closure, District, Division, ReceptionRule,
+                      UTCDateTime)
 from .values import SlotNotBookable, SlotView
 
 def active_divisions():
@@ -69,6 +71,36 @@ def _held_places(division_id, first_dt, last_dt, conn=None):
     rows = (conn or db.session.connection()).execute(
         _HELD_PLACES, {"division_id": division_id, "first_dt": first_dt, "last_dt": last_dt}).all()
     return tuple(zip(*rows)) or ((), ())
+
+
+_CHANGES = sa.select(BookingChangeCount.changes).where(BookingChangeCount.division_id == sa.bindparam("division_id"))
+# Per engine: {(division_id, changes, first_dt, last_dt): what _held_places read then}.
+_HELD = weakref.WeakKeyDictionary()
+_HELD_MAX = 1024
+_HELD_LOCK = threading.Lock()
+
+
+def _counted_held_places(division_id, first_dt, last_dt, conn):
+    """``(held, changes)``: :func:`_held_places`, read again only when the division's bookings were written.
+
+    The count is read first: places read after it are at least as new as the
+    count says, never older (see :mod:`booking.change_counts`). A connection
+    that may share the session's uncommitted writes (an in-memory database)
+    never uses the cache.
+    """
+    changes = conn.execute(_CHANGES, {"division_id": division_id}).scalar()
+    if isinstance(conn.engine.pool, (sa.pool.StaticPool, sa.pool.SingletonThreadPool)):
+        return _held_places(division_id, first_dt, last_dt, conn), None
+    cache = _HELD.setdefault(conn.engine, {})
+    key = (division_id, changes, first_dt, last_dt)
+    held = cache.get(key)
+    if held is None:
+        held = _held_places(division_id, first_dt, last_dt, conn)
+        with _HELD_LOCK:
+            if len(cache) >= _HELD_MAX:
+                cache.pop(next(iter(cache)))
+            cache[key] = held
+    return held, ("changes", changes)
 
 
 def _counts(held):
@@ -138,7 +170,7 @@ def division_availability(slug, now, policy, first_day=None, last_day=None):
             return None
         division_id, rules, closures, shown = schedule
         return _availability(division_id, rules, closures, now, policy, first_day, last_day,
-                             conn, shown)
+                             conn, shown, counted=True)
 
 
 @contextlib.contextmanager
@@ -225,16 +257,22 @@ def _forget_schedules(session, _flush_context):
         _SCHEDULES.pop(session.get_bind(), None)
 
 
-def _availability(division_id, rules, closures, now, policy, first_day, last_day, conn=None, shown=()):
+def _availability(division_id, rules, closures, now, policy, first_day, last_day, conn=None, shown=(),
+                  counted=False):
     window = scheduling.booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
     lo = first_day or window.first_day
     hi = last_day or window.last_day
     holidays = scheduling.public_holidays(lo, hi, policy.holiday_country)
     slots = scheduling.bookable_slots(rules, closures, holidays, window, policy.tz, lo, hi)
-    held = _held_places(division_id, slots[0].start_dt, slots[-1].end_dt, conn) if slots else ((), ())
-    # The slots follow from the schedule's inputs and the first bookable start; the views add what is held.
+    held, held_key = ((), ()), None
+    if slots and counted:
+        held, held_key = _counted_held_places(division_id, slots[0].start_dt, slots[-1].end_dt, conn)
+    elif slots:
+        held = _held_places(division_id, slots[0].start_dt, slots[-1].end_dt, conn)
+    # The slots follow from the schedule's inputs and the first bookable start; the views add what is held
+    # (named by the division's count of changes when it was read under one: the same count, the same places).
     key = (rules, closures, policy.tz, policy.holiday_country, max(lo, window.first_day), min(hi, window.last_day),
-           slots[0].start_dt if slots else None, held)
+           slots[0].start_dt if slots else None, division_id if held_key else None, held_key or held)
     return Availability(slots, held, key, division_id, shown)
 
 

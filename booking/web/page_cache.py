@@ -39,8 +39,13 @@ def _cacheable():
 
 
 def _full_key(key):
-    # The language, the address (path, query and host: pages carry absolute links) and the language chosen.
-    return (request.endpoint, request.url, str(get_locale()), session.get("lang"), key)
+    # The address (path, query, scheme and host: pages carry absolute links) as received, and the language.
+    environ = request.environ
+    address = tuple(environ.get(name) for name in _ADDRESS)
+    return (request.endpoint, address, str(get_locale()), session.get("lang"), key)
+
+
+_ADDRESS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
 
 
 def serve(key):
