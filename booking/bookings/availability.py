@@ -73,29 +73,61 @@ def _held_places(division_id, first_dt, last_dt, conn=None):
     return tuple(zip(*rows)) or ((), ())
 
 
-_CHANGES = sa.select(BookingChangeCount.changes).where(BookingChangeCount.division_id == sa.bindparam("division_id"))
+_CHANGES_SQL = "SELECT changes FROM booking_change_count WHERE division_id = {}"
 # Per engine: {(division_id, changes, first_dt, last_dt): what _held_places read then}.
 _HELD = weakref.WeakKeyDictionary()
 _HELD_MAX = 1024
 _HELD_LOCK = threading.Lock()
 
 
-def _counted_held_places(division_id, first_dt, last_dt, conn):
-    """``(held, changes)``: :func:`_held_places`, read again only when the division's bookings were written.
+def _change_count(engine, division_id):
+    """The division's count of booking changes (None before its first), committed, in one statement.
 
-    The count is read first: places read after it are at least as new as the
-    count says, never older (see :mod:`booking.change_counts`). A connection
-    that may share the session's uncommitted writes (an in-memory database)
-    never uses the cache.
+    On the driver's connection: the page asks this on every request, and
+    SQLAlchemy's connection, BEGIN and ROLLBACK around one lookup by key cost
+    several times the lookup.
     """
-    changes = conn.execute(_CHANGES, {"division_id": division_id}).scalar()
-    if isinstance(conn.engine.pool, (sa.pool.StaticPool, sa.pool.SingletonThreadPool)):
-        return _held_places(division_id, first_dt, last_dt, conn), None
-    cache = _HELD.setdefault(conn.engine, {})
+    raw = engine.raw_connection()
+    server = engine.dialect.name != "sqlite"  # SQLite's connections run without implicit BEGIN already
+    try:
+        if server:
+            raw.driver_connection.autocommit = True
+        cursor = raw.cursor()
+        try:
+            cursor.execute(_CHANGES_SQL.format("?" if engine.dialect.paramstyle == "qmark" else "%s"),
+                           (division_id,))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+            if server:
+                raw.driver_connection.autocommit = False
+    except Exception:
+        raw.invalidate()  # never back to the pool in an unknown state
+        raise
+    finally:
+        raw.close()
+    return row[0] if row else None
+
+
+def _counted_held_places(division_id, first_dt, last_dt, engine):
+    """``(held, key)``: :func:`_held_places`, read again only when the division's bookings were written.
+
+    The count is read first and the places after it, so what is kept under a
+    count is never older than the count says (see :mod:`booking.change_counts`).
+    An in-memory database, whose one connection may hold the session's
+    uncommitted writes, never uses the cache.
+    """
+    changes = _change_count(engine, division_id)
+    if isinstance(engine.pool, (sa.pool.StaticPool, sa.pool.SingletonThreadPool)):
+        with _reading() as conn:
+            held = _held_places(division_id, first_dt, last_dt, conn)
+        return held, None
+    cache = _HELD.setdefault(engine, {})
     key = (division_id, changes, first_dt, last_dt)
     held = cache.get(key)
     if held is None:
-        held = _held_places(division_id, first_dt, last_dt, conn)
+        with _reading() as conn:
+            held = _held_places(division_id, first_dt, last_dt, conn)
         with _HELD_LOCK:
             if len(cache) >= _HELD_MAX:
                 cache.pop(next(iter(cache)))
@@ -105,10 +137,13 @@ def _counted_held_places(division_id, first_dt, last_dt, conn):
 
 def _counts(held):
     """What :func:`_held_places` returned as ``{slot start (aware UTC): places held}``."""
-    dialect = db.session.get_bind().dialect
+    return dict(zip(map(_start_converter(db.engine.dialect), held[0]), held[1]))
+
+
+@functools.lru_cache(maxsize=8)
+def _start_converter(dialect):
     column_type = Booking.__table__.c.start_utc.type
-    convert = column_type.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value)
-    return dict(zip(map(convert, held[0]), held[1]))
+    return column_type.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value)
 
 
 
@@ -164,13 +199,11 @@ def division_availability(slug, now, policy, first_day=None, last_day=None):
     per-process cache kept for ``SCHEDULE_CACHE_SECONDS``; the places held are
     read every time.
     """
-    with _reading() as conn:
-        schedule = _cached_schedule(slug, conn, policy.schedule_cache_seconds)
-        if schedule is None:
-            return None
-        division_id, rules, closures, shown = schedule
-        return _availability(division_id, rules, closures, now, policy, first_day, last_day,
-                             conn, shown, counted=True)
+    schedule = _cached_schedule(slug, policy.schedule_cache_seconds)
+    if schedule is None:
+        return None
+    division_id, rules, closures, shown = schedule
+    return _availability(division_id, rules, closures, now, policy, first_day, last_day, shown=shown, counted=True)
 
 
 @contextlib.contextmanager
@@ -194,7 +227,7 @@ def _reading():
 _SCHEDULES = weakref.WeakKeyDictionary()
 
 
-def _cached_schedule(slug, conn, max_age):
+def _cached_schedule(slug, max_age):
     """``(division_id, rules, closures, shown)`` of the active division ``slug``, or None (``shown``: its texts).
 
     Rules and closures change a few times a year and the listing is read all
@@ -204,18 +237,20 @@ def _cached_schedule(slug, conn, max_age):
     within ``SCHEDULE_CACHE_SECONDS``; a booking is always checked against the
     rules as they are.
     """
-    cache = _SCHEDULES.setdefault(conn.engine, {})
+    cache = _SCHEDULES.setdefault(db.engine, {})
     found = cache.get(slug)
     if found is not None and found[0] > time.monotonic():
         return found[1]
-    rows = conn.execute(_ACTIVE_DIVISION_RULES, {"slug": slug}).all()
-    if not rows:
-        return None  # not remembered: unknown names must not fill the cache
-    division_id, shown = rows[0][0], len(_SHOWN_COLUMNS)
+    with _reading() as conn:
+        rows = conn.execute(_ACTIVE_DIVISION_RULES, {"slug": slug}).all()
+        if not rows:
+            return None  # not remembered: unknown names must not fill the cache
+        division_id = rows[0][0]
+        closures = scheduling.closure_values(scheduling.ClosureValues(*row)
+                                             for row in conn.execute(_CLOSURES, {"division_id": division_id}))
+    shown = len(_SHOWN_COLUMNS)
     rules = scheduling.rule_values(scheduling.RuleValues(*row[1 + shown:]) for row in rows
                                    if row[1 + shown] is not None)
-    closures = scheduling.closure_values(scheduling.ClosureValues(*row)
-                                         for row in conn.execute(_CLOSURES, {"division_id": division_id}))
     schedule = (division_id, rules, closures, tuple(rows[0][1:1 + shown]))
     cache[slug] = (time.monotonic() + max_age, schedule)
     return schedule
@@ -266,7 +301,7 @@ def _availability(division_id, rules, closures, now, policy, first_day, last_day
     slots = scheduling.bookable_slots(rules, closures, holidays, window, policy.tz, lo, hi)
     held, held_key = ((), ()), None
     if slots and counted:
-        held, held_key = _counted_held_places(division_id, slots[0].start_dt, slots[-1].end_dt, conn)
+        held, held_key = _counted_held_places(division_id, slots[0].start_dt, slots[-1].end_dt, db.engine)
     elif slots:
         held = _held_places(division_id, slots[0].start_dt, slots[-1].end_dt, conn)
     # The slots follow from the schedule's inputs and the first bookable start; the views add what is held

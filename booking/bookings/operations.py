@@ -6,12 +6,13 @@ the ``uq_booking_place`` index; a lost race surfaces as :class:`SlotTaken`.
 """
 import hashlib
 import hmac
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import AuditEntry, Booking, BookingStatus
+from ..models import AuditEntry, Booking, BookingStatus, Division
 from ..notify import outbox
 from .availability import alternatives, bookable_slot
 from .values import (Actor, LimitReached, NotChangeable, SlotNotBookable, SlotTaken, code_candidates, hash_token,
@@ -139,6 +140,35 @@ def find_booking(code, token):
     for booking in bookings_by_code(code):
         if hmac.compare_digest(booking.manage_token_hash, digest):
             return booking
+    return None
+
+
+class BookingSnapshot(NamedTuple):
+    """Every column of a booking and of its division as read (``values``), and what decides if it can change."""
+
+    values: tuple
+    status: str
+    start_utc: object
+
+
+_WITH_DIVISION = (sa.select(Booking.__table__, Division.__table__)
+                  .join(Division.__table__, Division.id == Booking.division_id)
+                  .where(Booking.code.in_(sa.bindparam("codes", expanding=True))))
+_COLUMN = {name: index for index, name in enumerate(Booking.__table__.columns.keys())}
+
+
+def booking_snapshot(code, token):
+    """:class:`BookingSnapshot` of the booking ``code`` whose manage token is ``token``, else None.
+
+    One query, no ORM objects: what the citizen's page shows follows from these
+    values, so they can key it (:func:`find_booking` loads the booking itself).
+    """
+    if not code or not token:
+        return None
+    digest = hash_token(token)
+    for row in db.session.execute(_WITH_DIVISION, {"codes": code_candidates(code)}):
+        if hmac.compare_digest(row[_COLUMN["manage_token_hash"]], digest):
+            return BookingSnapshot(tuple(row), row[_COLUMN["status"]], row[_COLUMN["start_utc"]])
     return None
 
 

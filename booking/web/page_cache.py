@@ -9,12 +9,16 @@ answer is kept once it is a plain 200 HTML page (:func:`_keep`, after the
 request).
 
 What keeps this exact: the key is built from what the view read in *this*
-request, so a place taken a moment ago changes the key and the page. What is
-never kept or served from here: anything but GET, staff sessions (their
-navigation shows who they are), pages with messages flashed to the session,
-and answers that set anything but the CSRF token in the session. The CSRF
-token of a form is the one per-visitor part of a public page: it is kept as a
-placeholder and each answer gets the visitor's own.
+request (for the places held, the division's count of booking changes, see
+:mod:`booking.change_counts`), so a place taken a moment ago changes the key
+and the page. Never kept or served from here: anything but GET, staff sessions
+(their navigation shows who they are) and pages with messages flashed to the
+session. The CSRF token of a form is the one per-visitor part of a public page:
+it is kept as a placeholder and each answer gets the visitor's own.
+
+The manage page is kept too (under every column of the booking): a kept page
+holds the citizen's name until it is pushed out by newer pages
+(:data:`MAX_PAGES` per process) or the process ends.
 """
 import secrets
 import threading
@@ -59,7 +63,7 @@ def serve(key):
     full_key = _full_key(key)
     body = _pages().get(full_key)
     if body is None:
-        g.setdefault(_KEY, full_key)
+        request.environ[_KEY] = full_key
         return None
     if _CSRF_PLACEHOLDER in body:
         body = body.replace(_CSRF_PLACEHOLDER, generate_csrf())
@@ -68,7 +72,7 @@ def serve(key):
 
 def _keep(response):
     """After a request that looked for a page in vain: keep its answer when it is a plain page."""
-    full_key = g.pop(_KEY, None)
+    full_key = request.environ.pop(_KEY, None)
     if full_key is None or response.status_code != 200 or response.mimetype != "text/html" \
             or response.direct_passthrough or not _cacheable():
         return response
@@ -83,11 +87,6 @@ def _keep(response):
         while len(pages) > MAX_PAGES:
             pages.popitem(last=False)
     return response
-
-
-def row_values(obj):
-    """Every column of a model object as loaded, for a key: the page changes when any of them does."""
-    return tuple(getattr(obj, column.key) for column in obj.__table__.columns)
 
 
 def init_app(app):

@@ -116,10 +116,10 @@ def _kept_form(slug):
         return None
     day = start_dt.astimezone(policy.tz).date()
     available = bookings.division_availability(slug, now_utc(), policy, day, day)
-    free = [view for view in available.views() if view.start_dt == start_dt] if available else None
-    if not free:
+    slot = next((s for s in available.slots if s.start_dt == start_dt), None) if available else None
+    if slot is None or available.counts.get(start_dt, 0) >= slot.capacity:
         return None  # the full view says why
-    return page_cache.serve(("form", available.shown, free[0].start_dt, free[0].end_dt))
+    return page_cache.serve(("form", available.shown, slot.start_dt, slot.end_dt))
 
 
 def _booking_or_404(code, token):
@@ -132,13 +132,15 @@ def _booking_or_404(code, token):
 @bp.get("/bookings/<code>")
 def manage(code):
     token = request.args.get("token", "")
-    booking = _booking_or_404(code, token)
     now = now_utc()
-    can_change = bookings.can_change(booking, now)
-    kept = page_cache.serve(("manage", page_cache.row_values(booking), page_cache.row_values(booking.division),
-                             can_change))
+    snapshot = bookings.booking_snapshot(code, token)
+    if snapshot is None:
+        abort(404)
+    can_change = bookings.can_change(snapshot, now)
+    kept = page_cache.serve(("manage", snapshot.values, can_change))
     if kept is not None:
         return kept
+    booking = _booking_or_404(code, token)
     return render_template("public/booking.html", booking=booking, token=token,
                            is_new=request.args.get("new") == "1",
                            can_change=can_change)
