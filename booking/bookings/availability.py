@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..core import scheduling
+from ..database import committed_rows
 from ..extensions import db
 from ..models import (Booking, BookingChangeCount, BookingStatus, Closure, District, Division, ReceptionRule,
                       UTCDateTime)
@@ -73,7 +74,7 @@ def _held_places(division_id, first_dt, last_dt, conn=None):
     return tuple(zip(*rows)) or ((), ())
 
 
-_CHANGES_SQL = "SELECT changes FROM booking_change_count WHERE division_id = {}"
+_CHANGES_SQL = "SELECT changes FROM booking_change_count WHERE division_id = ?"
 # Per engine: {(division_id, changes, first_dt, last_dt): what _held_places read then}.
 _HELD = weakref.WeakKeyDictionary()
 _HELD_MAX = 1024
@@ -81,32 +82,9 @@ _HELD_LOCK = threading.Lock()
 
 
 def _change_count(engine, division_id):
-    """The division's count of booking changes (None before its first), committed, in one statement.
-
-    On the driver's connection: the page asks this on every request, and
-    SQLAlchemy's connection, BEGIN and ROLLBACK around one lookup by key cost
-    several times the lookup.
-    """
-    raw = engine.raw_connection()
-    server = engine.dialect.name != "sqlite"  # SQLite's connections run without implicit BEGIN already
-    try:
-        if server:
-            raw.driver_connection.autocommit = True
-        cursor = raw.cursor()
-        try:
-            cursor.execute(_CHANGES_SQL.format("?" if engine.dialect.paramstyle == "qmark" else "%s"),
-                           (division_id,))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-            if server:
-                raw.driver_connection.autocommit = False
-    except Exception:
-        raw.invalidate()  # never back to the pool in an unknown state
-        raise
-    finally:
-        raw.close()
-    return row[0] if row else None
+    """The division's count of booking changes (None before its first), as committed."""
+    _names, rows = committed_rows(engine, _CHANGES_SQL, (division_id,))
+    return rows[0][0] if rows else None
 
 
 def _counted_held_places(division_id, first_dt, last_dt, engine):

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import AuditEntry, Booking, BookingStatus, Division
+from ..database import committed_rows
+from ..models import AuditEntry, Booking, BookingStatus
 from ..notify import outbox
-from .availability import alternatives, bookable_slot
+from .availability import _start_converter, alternatives, bookable_slot
 from .values import (Actor, LimitReached, NotChangeable, SlotNotBookable, SlotTaken, code_candidates, hash_token,
                      new_code, new_token)
 
@@ -151,24 +152,24 @@ class BookingSnapshot(NamedTuple):
     start_utc: object
 
 
-_WITH_DIVISION = (sa.select(Booking.__table__, Division.__table__)
-                  .join(Division.__table__, Division.id == Booking.division_id)
-                  .where(Booking.code.in_(sa.bindparam("codes", expanding=True))))
-_COLUMN = {name: index for index, name in enumerate(Booking.__table__.columns.keys())}
-
-
 def booking_snapshot(code, token):
     """:class:`BookingSnapshot` of the booking ``code`` whose manage token is ``token``, else None.
 
-    One query, no ORM objects: what the citizen's page shows follows from these
-    values, so they can key it (:func:`find_booking` loads the booking itself).
+    One read of committed rows, no ORM objects: what the citizen's page shows
+    follows from these values, so they can key it (:func:`find_booking` loads
+    the booking itself).
     """
     if not code or not token:
         return None
     digest = hash_token(token)
-    for row in db.session.execute(_WITH_DIVISION, {"codes": code_candidates(code)}):
-        if hmac.compare_digest(row[_COLUMN["manage_token_hash"]], digest):
-            return BookingSnapshot(tuple(row), row[_COLUMN["status"]], row[_COLUMN["start_utc"]])
+    codes = code_candidates(code)
+    names, rows = committed_rows(db.engine, "SELECT booking.*, division.* FROM booking JOIN division ON "
+                                 "division.id = booking.division_id WHERE booking.code IN "
+                                 f"({', '.join('?' for _code in codes)})", tuple(codes))
+    for row in rows:
+        if hmac.compare_digest(row[names.index("manage_token_hash")], digest):
+            start = _start_converter(db.engine.dialect)(row[names.index("start_utc")])
+            return BookingSnapshot(tuple(row), row[names.index("status")], start)
     return None
 
 
