@@ -87,6 +87,11 @@ def _change_count(engine, division_id):
     return rows[0][0] if rows else None
 
 
+def change_count(division_id):
+    """The division's count of booking changes as committed: equal counts, equal bookings."""
+    return _change_count(db.engine, division_id)
+
+
 def _counted_held_places(division_id, first_dt, last_dt, engine):
     """``(held, key)``: :func:`_held_places`, read again only when the division's bookings were written.
 

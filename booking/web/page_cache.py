@@ -28,18 +28,21 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
+from ..core.timeutil import now_utc
+
 MAX_PAGES = 256
 _CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 _LOCK = threading.Lock()  # threaded servers share a process's pages
 _KEY = "priyom.page_key"
+_UNTIL = "priyom.page_until"
 
 
 def _pages():
     return current_app.extensions.setdefault("priyom.pages", OrderedDict())
 
 
-def _cacheable():
-    return request.method == "GET" and "_flashes" not in session and "_user_id" not in session
+def _cacheable(staff=False):
+    return request.method == "GET" and "_flashes" not in session and (staff or "_user_id" not in session)
 
 
 def _full_key(key):
@@ -52,18 +55,20 @@ def _full_key(key):
 _ADDRESS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
 
 
-def serve(key):
+def serve(key, staff=False):
     """The kept answer of this page for ``key`` (a hashable tuple of what the page shows), or None.
 
     On None the view renders as usual; a plain 200 HTML answer is then kept
-    under ``key``.
+    under ``key``. ``staff``: a page for logged-in staff, whose ``key`` names the
+    member of staff and everything the page shows of them.
     """
-    if not _cacheable():
+    if not _cacheable(staff):
         return None
     full_key = _full_key(key)
-    body = _pages().get(full_key)
-    if body is None:
-        request.environ[_KEY] = full_key
+    found = _pages().get(full_key)
+    body, until = found if found is not None else (None, None)
+    if body is None or (until is not None and now_utc() >= until):
+        request.environ[_KEY] = (full_key, staff)
         return None
     if _CSRF_PLACEHOLDER in body:
         body = body.replace(_CSRF_PLACEHOLDER, generate_csrf())
@@ -72,9 +77,9 @@ def serve(key):
 
 def _keep(response):
     """After a request that looked for a page in vain: keep its answer when it is a plain page."""
-    full_key = request.environ.pop(_KEY, None)
+    full_key, staff = request.environ.pop(_KEY, (None, False))
     if full_key is None or response.status_code != 200 or response.mimetype != "text/html" \
-            or response.direct_passthrough or not _cacheable():
+            or response.direct_passthrough or not _cacheable(staff):
         return response
     body = response.get_data(as_text=True)
     token = g.get("csrf_token")
@@ -82,11 +87,17 @@ def _keep(response):
         body = body.replace(token, _CSRF_PLACEHOLDER)
     pages = _pages()
     with _LOCK:
-        pages[full_key] = body
+        pages[full_key] = (body, request.environ.get(_UNTIL))
         pages.move_to_end(full_key)
         while len(pages) > MAX_PAGES:
             pages.popitem(last=False)
     return response
+
+
+def keep_until(instant):
+    """The page being rendered changes at ``instant`` (aware) without any write: keep it until then."""
+    if instant is not None:
+        request.environ[_UNTIL] = min(instant, request.environ.get(_UNTIL, instant))
 
 
 def init_app(app):
