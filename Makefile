@@ -31,16 +31,17 @@ install: $(VENV)/.installed $(COMPILED)
 install-dev: $(VENV)/.installed-dev $(COMPILED)
 
 ## make run: install, create the database with demo data when empty, serve on 127.0.0.1:$(PORT)
-## (demo mode: without SECRET_KEY a random key is kept in instance/secret_key)
+## (demo mode: without SECRET_KEY a random key is kept in instance/secret_key, links point to
+## http://127.0.0.1:$(PORT), and instance/demo lets later commands run in demo mode too)
 run: install
-	DEMO_MODE=1 $(FLASK) init-db
-	DEMO_MODE=1 $(FLASK) seed-demo --if-empty
+	DEMO_MODE=1 PORT=$(PORT) $(FLASK) init-db
+	DEMO_MODE=1 PORT=$(PORT) $(FLASK) seed-demo --if-empty
 	@echo "Priyom (demonstration) on http://127.0.0.1:$(PORT)/ ; what it would have mailed: http://127.0.0.1:$(PORT)/demo/mailbox"
 	@echo "Staff side: create an administrator with  $(BIN)/flask --app app create-user --email admin@example.ru --role admin"
-	DEMO_MODE=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	DEMO_MODE=1 PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## make serve: production server, gunicorn.conf.py (PORT, default 8000; WEB_CONCURRENCY workers);
-## needs SECRET_KEY, and DATABASE_URL for PostgreSQL
+## needs SECRET_KEY and PUBLIC_BASE_URL, and DATABASE_URL for PostgreSQL
 serve: install
 	$(FLASK) init-db
 	$(BIN)/gunicorn --config gunicorn.conf.py app:app

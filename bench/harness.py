@@ -34,6 +34,8 @@ BIN = Path(sys.executable).parent
 RATE_LIMIT_OFF = {"RATELIMIT_ENABLED": "false", "FLASK_RATELIMIT_ENABLED": "false"}
 # Long enough for the product's check; the same in-process and under gunicorn, so signed links agree.
 SECRET_KEY = "bench-" + "0123456789abcdef" * 4
+# The servers are reached on 127.0.0.1 (any port: the trusted host is checked without it).
+PUBLIC_BASE_URL = "http://127.0.0.1"
 
 
 def setting(name, default):
@@ -254,6 +256,7 @@ def product_app(url):
     from booking import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": False,
+                       "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
                        "MAIL_SUPPRESS_SEND": True})
 
 
@@ -321,7 +324,8 @@ class Server:
         self.sock.listen(2048)
         self.sock.set_inheritable(True)
         self.port = self.sock.getsockname()[1]
-        env = {**os.environ, **RATE_LIMIT_OFF, "DATABASE_URL": self.url, "SECRET_KEY": SECRET_KEY, **self.env}
+        env = {**os.environ, **RATE_LIMIT_OFF, "DATABASE_URL": self.url, "SECRET_KEY": SECRET_KEY,
+               "PUBLIC_BASE_URL": PUBLIC_BASE_URL, **self.env}
         if self.bare_body is not None:
             body_path = self.dir / "bare.json"
             body_path.write_bytes(self.bare_body)

@@ -18,7 +18,7 @@ from flask import Response, abort, jsonify, request
 from booking import create_app
 from booking.extensions import csrf, db
 
-from .harness import SECRET_KEY
+from .harness import PUBLIC_BASE_URL, SECRET_KEY
 
 bench_metadata = sa.MetaData()
 bench_write = sa.Table(
@@ -39,6 +39,7 @@ def _bare_body():
 def create_bench_app():
     """The product's app with the two baseline endpoints added."""
     os.environ.setdefault("SECRET_KEY", SECRET_KEY)  # imported in-process too, where no server sets it
+    os.environ.setdefault("PUBLIC_BASE_URL", PUBLIC_BASE_URL)
     application = create_app()
     # The servers run without a mail server, and the product says so for every message it queues:
     # thousands of lines over a booking burst.

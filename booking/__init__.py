@@ -2,15 +2,17 @@
 
 ``create_app`` wires configuration, extensions, blueprints, commands and
 template helpers, in that order. It refuses to build a production
-application without a real ``SECRET_KEY`` (see ``config.settle_secret_key``).
+application without a real ``SECRET_KEY`` or a ``PUBLIC_BASE_URL`` (see
+``config.settle_secret_key`` and ``config.settle_public_base_url``).
 """
 import os
 
 from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 
-from .config import Config, settle_secret_key
+from .config import Config, settle_demo_mode, settle_public_base_url, settle_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .operator import settle_operator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIGRATIONS = os.path.join(ROOT, "migrations")
@@ -32,7 +34,10 @@ def create_app(test_config=None):
     app.config.from_prefixed_env()
     if test_config is not None:
         app.config.from_mapping(test_config)
+    settle_demo_mode(app.config, app.instance_path)
     settle_secret_key(app.config, app.instance_path, app.debug)
+    settle_public_base_url(app.config, app.debug)
+    settle_operator(app.config, app.logger)
 
     app.json.ensure_ascii = False
     register_extensions(app)
@@ -53,6 +58,7 @@ def select_locale():
 def register_extensions(app):
     from . import security
     from .database import configure_engine, engine_options, set_write_intent
+    from .web import guards
 
     security.init_app(app)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
@@ -63,12 +69,16 @@ def register_extensions(app):
     # Batch mode lets the same migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     limiter.init_app(app)
+    guards.init_app(app)  # after the limiter: refused requests still count against the limits
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     login_manager.session_protection = "strong"
+    from .web.sessions import session_identifier
+    # Flask-Login's own identifier trusts a raw X-Forwarded-For; this one the address ProxyFix set.
+    login_manager._session_identifier_generator = session_identifier
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.localize_callback = str
-    from .accounts import auth  # noqa: F401  (registers the user loader)
+    from .web import sessions  # noqa: F401  (registers the user loader)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["BOOKING_TIMEZONE"])
 
@@ -85,7 +95,7 @@ def register_extensions(app):
 def register_blueprints(app):
     from . import errors, health
     from .api import views as api
-    from .web import admin, bursts, demo, feeds, outbox, public, staff
+    from .web import account, admin, bursts, demo, feeds, legal, outbox, public, staff, withdrawal
     from .web import api_keys as api_key_pages
 
     app.register_blueprint(public.bp)
@@ -94,6 +104,9 @@ def register_blueprints(app):
     app.register_blueprint(outbox.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(legal.bp)
+    app.register_blueprint(withdrawal.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api_key_pages.bp, url_prefix="/admin/api-keys")
     app.register_blueprint(bursts.bp, url_prefix="/admin/bursts")
@@ -115,7 +128,9 @@ def register_commands(app):
 
 
 def register_template_helpers(app):
+    from . import links
     from .web import formatting, page_cache
 
     formatting.init_app(app)
+    links.init_app(app)
     page_cache.init_app(app)

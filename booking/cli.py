@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from . import accounts, bookings
+from .accounts import throttle as login_throttle
 from .bookings import districts, retention
 from .core.timeutil import get_tz, now_utc, parse_iso_datetime
 from .database import schema_differences, upgrade_database, write_intent
@@ -216,6 +217,7 @@ def init_app(app):
         if user is None:
             raise click.ClickException("No account with this e-mail.")
         _or_click_error(accounts.set_password, user, password or _ask_password())
+        login_throttle.forget_failures(user.email, current_app.config["SECRET_KEY"])
         db.session.commit()
         click.echo(f"Password of {user.email} set.")
 

@@ -6,15 +6,22 @@ conventional names (``DATABASE_URL``, ``SECRET_KEY``, ``BOOKING_TIMEZONE``,
 ``MAIL_*``) are read here without a prefix, and so are the settings of a
 deployment (``PROXY_FIX_*``, ``RATELIMIT_*``, ``RETENTION_DAYS``...).
 
-A production instance refuses to start without its own ``SECRET_KEY``; debug
-and demo mode (``DEMO_MODE=1``, what ``make run`` uses) get a random key kept
-in ``instance/secret_key`` instead.
+A production instance refuses to start without its own ``SECRET_KEY`` and its
+``PUBLIC_BASE_URL``; debug and demo mode (``DEMO_MODE=1``, what ``make run``
+uses) get a random key kept in ``instance/secret_key`` and the address
+``http://127.0.0.1:$PORT`` instead. A demonstration instance remembers that it
+is one (``instance/demo``), so the commands run later in another shell work
+without ``DEMO_MODE=1``, unless a production setting says otherwise.
 """
 import os
 import secrets
 import tempfile
+from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "dev-only-insecure-key"
+# Written by a demonstration instance (DEMO_MODE=1 in the environment): its base URL, one line.
+DEMO_MARKER = "demo"
+DEMO_HOSTS = ("127.0.0.1", "localhost")
 SECRET_KEY_MIN_LENGTH = 32
 
 
@@ -61,7 +68,20 @@ class Config:
         # How long a server process may show a division's slots from rules read earlier.
         self.SCHEDULE_CACHE_SECONDS = _env_int("SCHEDULE_CACHE_SECONDS", 5)
         self.HOTLINE_PHONE = os.environ.get("HOTLINE_PHONE", "+7 495 000-00-00")
+        # The address citizens use (https://priyom.example.ru/): every absolute link is built from it,
+        # and requests for any other host are refused. Required outside demo mode.
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+        # Hosts accepted besides PUBLIC_BASE_URL's, e.g. the address a load balancer's health check uses.
+        self.EXTRA_TRUSTED_HOSTS = _env_list("EXTRA_TRUSTED_HOSTS")
+        # Who runs the service: named in the header, e-mails, the consent text and the privacy policy.
+        # Empty outside demo mode until set (see operator.settle_operator).
+        self.SERVICE_NAME = os.environ.get("SERVICE_NAME", "Приём")
+        self.SERVICE_NAME_EN = os.environ.get("SERVICE_NAME_EN", "Priyom")
+        self.OPERATOR_NAME = os.environ.get("OPERATOR_NAME", "")
+        self.OPERATOR_ADDRESS = os.environ.get("OPERATOR_ADDRESS", "")
+        self.OPERATOR_CONTACTS = os.environ.get("OPERATOR_CONTACTS", "")
+        # Raise whenever the consent text changes: every booking records the version it accepted.
+        self.CONSENT_VERSION = os.environ.get("CONSENT_VERSION", "2026-12-01")
         # Calendar feeds: how far back the agenda feed reaches, how long it keeps cancelled
         # appointments (so subscribed clients learn of the cancellation), how often clients refresh.
         self.FEED_PAST_WEEKS = _env_int("FEED_PAST_WEEKS", 4)
@@ -132,6 +152,15 @@ class Config:
         self.BOOKING_LIMIT_PER_DIVISION_DAY = _env_int("BOOKING_LIMIT_PER_DIVISION_DAY", 2)
         # An unreachable Redis must not stop bookings: limits then count in each process's memory.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _env_bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        # Wrong passwords slow down one (account, client address) pair: free ones first, then a
+        # wait that doubles with each failure. Only many failures across addresses lock the account.
+        self.LOGIN_FREE_FAILURES = _env_int("LOGIN_FREE_FAILURES", 3)
+        self.LOGIN_DELAY_BASE_SECONDS = _env_int("LOGIN_DELAY_BASE_SECONDS", 2)
+        self.LOGIN_DELAY_MAX_SECONDS = _env_int("LOGIN_DELAY_MAX_SECONDS", 900)
+        self.LOGIN_ACCOUNT_LOCK_FAILURES = _env_int("LOGIN_ACCOUNT_LOCK_FAILURES", 50)
+        self.LOGIN_ACCOUNT_LOCK_MINUTES = _env_int("LOGIN_ACCOUNT_LOCK_MINUTES", 60)
+        # A staff session unused for this long ends.
+        self.STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 480)
 
         # Personal data of bookings whose visit ended longer ago than this is blanked.
         self.RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)
@@ -162,6 +191,82 @@ def settle_secret_key(config, instance_path, debug):
         "SECRET_KEY is not set. Set it in the environment to a long random value, e.g. "
         "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))'), and keep it the same "
         "on every server; or set DEMO_MODE=1 for a demonstration instance.")
+
+
+def demo_base_url(environ=os.environ):
+    """Where the demonstration server listens: ``make run`` passes its ``PORT``."""
+    return f"http://127.0.0.1:{environ.get('PORT') or 5000}"
+
+
+def _production_settings(instance_path, environ):
+    """The settings that make an instance a production one, whatever a demo left in ``instance/``."""
+    found = [name for name in ("SECRET_KEY", "FLASK_SECRET_KEY", "DEMO_MODE", "FLASK_DEMO_MODE") if name in environ]
+    if os.path.exists(os.path.join(instance_path, "config.py")):
+        found.append("instance/config.py")
+    return found
+
+
+def settle_demo_mode(config, instance_path, environ=os.environ):
+    """Mark a demonstration instance, or recognise one, so its commands work without ``DEMO_MODE=1``.
+
+    ``DEMO_MODE=1`` in the environment (``make run``) records the instance as a
+    demonstration in ``instance/demo``, with its address. A later command with
+    neither ``DEMO_MODE`` nor ``SECRET_KEY`` in the environment and no
+    ``instance/config.py`` then runs in demo mode when that marker and the
+    kept ``instance/secret_key`` are both there. Any production setting wins.
+    """
+    marker = os.path.join(instance_path, DEMO_MARKER)
+    if config.get("TESTING"):
+        return
+    if config.get("DEMO_MODE"):
+        explicit = environ.get("DEMO_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
+        if explicit and not config.get("PUBLIC_BASE_URL"):
+            base = demo_base_url(environ)
+            config["DEMO_BASE_URL"] = base
+            _write_if_changed(marker, base + "\n")
+        return
+    if _production_settings(instance_path, environ):
+        return
+    if os.path.exists(marker) and os.path.exists(os.path.join(instance_path, "secret_key")):
+        with open(marker, encoding="utf-8") as fh:
+            base = fh.read().strip()
+        config["DEMO_MODE"] = True
+        config["DEMO_BASE_URL"] = base if base.startswith(("http://", "https://")) else demo_base_url(environ)
+
+
+def _write_if_changed(path, text):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            if fh.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def settle_public_base_url(config, debug, environ=os.environ):
+    """Require ``PUBLIC_BASE_URL`` in production (demo: the local server), and trust only its host."""
+    base = (config.get("PUBLIC_BASE_URL") or "").strip()
+    relaxed = debug or config.get("DEMO_MODE")
+    hosts = []
+    if not base:
+        if not relaxed:
+            raise ConfigurationError(
+                "PUBLIC_BASE_URL is not set. Set it to the address citizens open, e.g. "
+                "PUBLIC_BASE_URL=https://priyom.example.ru/ (links in e-mails and calendars are built from it); "
+                "or set DEMO_MODE=1 for a demonstration instance.")
+        base = config.get("DEMO_BASE_URL") or demo_base_url(environ)
+    if relaxed:
+        hosts += DEMO_HOSTS
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"PUBLIC_BASE_URL must be an http(s) address such as https://priyom.example.ru/, not {base!r}.")
+    config["PUBLIC_BASE_URL"] = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    if config.get("TRUSTED_HOSTS") is None:
+        hosts = [parts.hostname, *config.get("EXTRA_TRUSTED_HOSTS", ()), *hosts]
+        config["TRUSTED_HOSTS"] = list(dict.fromkeys(host.lower() for host in hosts))
 
 
 def instance_secret_key(instance_path):

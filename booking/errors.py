@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
 from .extensions import db
 
@@ -45,14 +45,20 @@ def render_error(exc):
                  413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests",
                  500: "internal_error", 503: "unavailable"}
         response = jsonify({"error": codes.get(status, "error"), "message": message})
+    elif isinstance(exc, SecurityError):
+        # A request for a host not in TRUSTED_HOSTS: no URL can be built, so no page with links.
+        response = _bare_page(status, message)
     else:
         try:
             response = render_template("error.html", status=status, message=message)
         except Exception:  # the page itself may need what just failed (e.g. the database)
             log.exception("error page could not be rendered")
-            response = (f"<!doctype html><meta charset=utf-8><title>{status}</title>"
-                        f"<h1>{escape(message)}</h1>")
+            response = _bare_page(status, message)
     return response, status, _error_headers(exc, status)
+
+
+def _bare_page(status, message):
+    return f"<!doctype html><meta charset=utf-8><title>{status}</title><h1>{escape(message)}</h1>"
 
 
 def _error_headers(exc, status):

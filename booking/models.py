@@ -151,6 +151,8 @@ class Booking(db.Model):
     topic: Mapped[str] = mapped_column(sa.String(32))
     message: Mapped[str] = mapped_column(sa.Text, default="")
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Which consent text (CONSENT_VERSION) the citizen accepted.
+    consent_version: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
     locale: Mapped[str] = mapped_column(sa.String(8), default="ru")
 
     manage_token_hash: Mapped[str] = mapped_column(sa.String(64))
@@ -211,6 +213,8 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Stored in the session at login; raising it ends every earlier session of the account.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     divisions = relationship("Division", secondary=user_division, order_by="Division.name")
 
@@ -220,13 +224,28 @@ class User(UserMixin, db.Model):
         return self.active
 
 
+class LoginFailure(db.Model):
+    """A wrong password for one e-mail address from one client address (both kept as keyed hashes)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (sa.Index("ix_login_failure_pair", "account_key", "client_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(sa.String(64))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AuditEntry(db.Model):
-    """Who did what to a booking, and when."""
+    """Who did what to a booking, or to a division's schedule (then without a booking), and when."""
 
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"), index=True,
+                                                   nullable=True)
+    division_id: Mapped[int | None] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True,
+                                                    nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     actor_kind: Mapped[str] = mapped_column(sa.String(16))  # citizen, operator, head, admin, system
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=True)
@@ -234,6 +253,7 @@ class AuditEntry(db.Model):
     detail: Mapped[str] = mapped_column(sa.Text, default="")
 
     booking = relationship("Booking", back_populates="audit_entries")
+    division = relationship("Division")
     actor = relationship("User")
 
 

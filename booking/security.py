@@ -37,7 +37,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 _SECRET_PATTERNS = [
-    (re.compile(r"(\b[\w-]*token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
+    # Also percent-encoded (``token%3D…``, ``token%253D…``), as inside a ``next=`` parameter.
+    (re.compile(r"(\b[\w-]*token(?:=|%3D|%253D))[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(\bBearer\s+)[^\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     # The key of a short renewal link sent by SMS (/r/<code>/<key>).
     (re.compile(r"(/r/[A-Za-z0-9]+/)[a-z0-9]+"), r"\1[redacted]"),

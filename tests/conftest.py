@@ -68,6 +68,8 @@ def app_config(tmp_path):
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-of-thirty-two-characters",
+        # The test client's host, as a deployment's own address: requests for other hosts get 400.
+        "PUBLIC_BASE_URL": "http://localhost",
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "WTF_CSRF_ENABLED": True,
         "MAIL_SUPPRESS_SEND": True,

@@ -1,4 +1,4 @@
-"""Staff identity: password hashing, the Flask-Login user loader and access checks.
+"""Staff identity: password hashing, loading the logged-in user and access checks.
 
 Who may see what is decided here, once: a head sees only the divisions they
 belong to; operators and administrators see every division.
@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort
 from flask_login import current_user, login_required
 
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..models import Role, User
 
 _hasher = PasswordHasher()
@@ -34,8 +34,8 @@ def check_password(user, password):
     return True
 
 
-@login_manager.user_loader
-def _load_user(user_id):
+def load_active_user(user_id):
+    """The active user whose id a session holds, else None (the session's own checks: web.sessions)."""
     try:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
@@ -65,7 +65,8 @@ def roles_required(*roles):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
+            # login_required lets OPTIONS through unauthenticated; nobody without the role passes here.
+            if not current_user.is_authenticated or current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 

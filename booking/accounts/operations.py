@@ -1,22 +1,20 @@
-"""Staff accounts: creating users, setting passwords and the failed-login lock-out.
+"""Staff accounts: creating users, setting passwords, checking them, ending sessions.
 
 Request-free like the services: functions take ``now`` and flush; the
 request or command commits. A login that fails never says why, so the
 answer does not reveal whether an e-mail address has an account.
 """
-from datetime import timedelta
 from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from ..core import validation
 from .auth import check_password, hash_password
 from ..extensions import db
 from ..models import Division, Role, User
 
 PASSWORD_MIN_LENGTH = 10
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
 
 _dummy = SimpleNamespace(password_hash="")
 
@@ -26,13 +24,23 @@ class AccountError(ValueError):
 
 
 def normalise_user_email(email):
-    """The stored form of a staff e-mail address: trimmed and lower-cased."""
-    return (email or "").strip().lower()
+    """The stored form of a staff e-mail address, checked as citizens' are (email-validator), lower-cased.
+
+    Raises :class:`AccountError` for anything that is not an address.
+    """
+    try:
+        return validation.normalise_email(email)
+    except ValueError as exc:
+        raise AccountError(_l(str(exc))) from None
 
 
 def find_user(email):
     """The user with ``email`` (any case), or None."""
-    return db.session.scalar(sa.select(User).where(User.email == normalise_user_email(email)))
+    try:
+        email = normalise_user_email(email)
+    except AccountError:
+        return None
+    return db.session.scalar(sa.select(User).where(User.email == email))
 
 
 def check_new_password(password):
@@ -50,60 +58,88 @@ def divisions_by_slug(slugs):
     return [found[slug] for slug in slugs]
 
 
-def create_user(email, role, password, name="", divisions=()):
+def create_user(email, role, password, name="", divisions=(), active=True):
     """A new active user; raises :class:`AccountError` on a taken e-mail, a bad role or a short password."""
     email = normalise_user_email(email)
-    if "@" not in email:
-        raise AccountError(_l("Enter an e-mail address like name@example.ru."))
     if role not in tuple(Role):
         raise AccountError(_l("Unknown role."))
     if find_user(email) is not None:
         raise AccountError(_l("A user with this e-mail already exists."))
     check_new_password(password)
     user = User(email=email, role=role, name=(name or "").strip(), password_hash=hash_password(password),
-                divisions=list(divisions), active=True, failed_logins=0)
+                divisions=list(divisions), active=active, failed_logins=0)
     db.session.add(user)
     db.session.flush()
     return user
 
 
+def update_user(user, email, role, name="", active=True, divisions=()):
+    """Change an account; a new role or a deactivation ends its sessions (their rights were the old ones).
+
+    Raises :class:`AccountError` on an address that is not one or is another account's, or a bad role.
+    """
+    email = normalise_user_email(email)
+    other = find_user(email)
+    if other is not None and other.id != user.id:
+        raise AccountError(_l("A user with this e-mail already exists."))
+    if role not in tuple(Role):
+        raise AccountError(_l("Unknown role."))
+    if role != user.role or (user.active and not active):
+        end_sessions(user)
+    user.email, user.role, user.name, user.active = email, role, (name or "").strip(), active
+    user.divisions = list(divisions)
+    db.session.flush()
+    return user
+
+
+def all_users():
+    """Every staff account, by role and address."""
+    return db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
+
+
+def divisions_by_id(ids):
+    """The divisions with these ids (unknown ids are left out), by name."""
+    if not ids:
+        return []
+    return db.session.scalars(sa.select(Division).where(Division.id.in_(list(ids))).order_by(Division.name)).all()
+
+
 def set_password(user, password):
-    """Replace the user's password and lift any lock-out."""
+    """Replace the user's password, lift any lock-out and end the user's sessions."""
     check_new_password(password)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    end_sessions(user)
+    return user
+
+
+def end_sessions(user):
+    """End every session of ``user`` opened so far (each one carries the version it started with)."""
+    user.session_version = (user.session_version or 0) + 1
     db.session.flush()
     return user
 
 
 def is_locked(user, now):
-    """Whether ``user`` is locked out after too many failed logins."""
+    """Whether ``user``'s account is locked after too many wrong passwords from anywhere."""
     return user.locked_until is not None and user.locked_until > now
 
 
-def authenticate(email, password, now, max_failures=MAX_FAILED_LOGINS, lock_minutes=LOCK_MINUTES):
-    """The active user with this e-mail and password, else None.
+def authenticate(email, password, now):
+    """The active, unlocked user with this e-mail and password, else None.
 
-    Every ``max_failures``-th wrong password in a row locks the account for
-    ``lock_minutes``; while locked even the right password is refused.
+    Counting wrong passwords and locking is :mod:`booking.accounts.throttle`'s business;
+    while an account is locked even the right password is refused.
     """
     user = find_user(email)
     if user is None or is_locked(user, now):
         _spend_a_verification(password)
         return None
-    if not check_password(user, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-        db.session.flush()
+    if not check_password(user, password) or not user.active:
         return None
-    if not user.active:
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
-    db.session.flush()
+    # An expired lock stays recorded: failures before its end never count towards the next one.
+    db.session.flush()  # check_password may have rehashed
     return user
 
 

@@ -32,6 +32,9 @@ def openapi_document():
     for operations in document["paths"].values():
         for operation in operations.values():
             operation["responses"]["503"] = _retry_later("The database is unavailable; try again later")
+            # Refused before any operation runs (booking.web.guards), whatever the operation.
+            operation["responses"].setdefault("400", _error("Malformed request, e.g. a NUL character in the "
+                                                            "address or a body that is not JSON"))
     return document
 
 

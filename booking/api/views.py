@@ -20,6 +20,7 @@ from ..core.timeutil import now_utc, parse_iso_date, parse_iso_datetime
 from ..extensions import db
 from ..security import limit_api_booking
 from ..web.helpers import commit_or_refuse, current_policy
+from ..web.reasons import unbookable_message
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
@@ -108,7 +109,7 @@ def _json_object():
 def _booking_error(exc):
     messages = {
         bookings.SlotTaken.code: _("This time was just taken. Please choose another one."),
-        bookings.SlotNotBookable.code: _("This time cannot be booked."),
+        bookings.SlotNotBookable.code: unbookable_message(getattr(exc, "reason", None), current_policy()),
         bookings.LimitReached.code: _("You already have an appointment with this division."),
         bookings.NotChangeable.code: _("This appointment can no longer be changed."),
     }
@@ -135,7 +136,7 @@ def _parse_booking_payload(data):
     checks = {
         "name": validation.normalise_name,
         "email": validation.normalise_email,
-        "phone": lambda v: validation.normalise_phone(v, "RU"),
+        "phone": lambda v: validation.normalise_phone(v, current_app.config["PHONE_DEFAULT_REGION"]),
         "topic": validation.normalise_topic,
         "account": validation.normalise_account,
     }

@@ -27,6 +27,8 @@ def active_divisions():
 
 
 def get_division(slug, include_inactive=False):
+    if not isinstance(slug, str) or "\x00" in slug:  # PostgreSQL cannot even compare a NUL
+        return None
     query = sa.select(Division).where(Division.slug == slug)
     if not include_inactive:
         query = query.where(Division.active)
@@ -59,7 +61,8 @@ _ACTIVE_DIVISION_RULES = (
     .outerjoin(ReceptionRule, ReceptionRule.division_id == Division.id)
     .where(Division.slug == sa.bindparam("slug"), Division.active)
 )
-_CLOSURES = sa.select(Closure.first_day, Closure.last_day).where(Closure.division_id == sa.bindparam("division_id"))
+_CLOSURES = (sa.select(Closure.first_day, Closure.last_day, Closure.reason)
+             .where(Closure.division_id == sa.bindparam("division_id")).order_by(Closure.id))
 
 
 def _held_places(division_id, first_dt, last_dt, conn=None):
@@ -120,11 +123,12 @@ def _counted_held_places(division_id, first_dt, last_dt, engine):
 
 def _counts(held):
     """What :func:`_held_places` returned as ``{slot start (aware UTC): places held}``."""
-    return dict(zip(map(_start_converter(db.engine.dialect), held[0]), held[1]))
+    return dict(zip(map(start_converter(db.engine.dialect), held[0]), held[1]))
 
 
 @functools.lru_cache(maxsize=8)
-def _start_converter(dialect):
+def start_converter(dialect):
+    """A function turning a slot start as ``dialect``'s driver returns it into an aware UTC datetime."""
     column_type = Booking.__table__.c.start_utc.type
     return column_type.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value)
 
@@ -229,12 +233,13 @@ def _cached_schedule(slug, max_age):
         if not rows:
             return None  # not remembered: unknown names must not fill the cache
         division_id = rows[0][0]
-        closures = scheduling.closure_values(scheduling.ClosureValues(*row)
-                                             for row in conn.execute(_CLOSURES, {"division_id": division_id}))
+        closure_rows = conn.execute(_CLOSURES, {"division_id": division_id}).all()
+    closures = scheduling.closure_values(scheduling.ClosureValues(row[0], row[1]) for row in closure_rows)
     shown = len(_SHOWN_COLUMNS)
     rules = scheduling.rule_values(scheduling.RuleValues(*row[1 + shown:]) for row in rows
                                    if row[1 + shown] is not None)
-    schedule = (division_id, rules, closures, tuple(rows[0][1:1 + shown]))
+    # The pages show each closure's reason too.
+    schedule = (division_id, rules, closures, tuple(rows[0][1:1 + shown]) + (tuple(map(tuple, closure_rows)),))
     cache[slug] = (time.monotonic() + max_age, schedule)
     return schedule
 
@@ -322,5 +327,14 @@ def bookable_slot(division, start_dt, now, policy):
     day = start_dt.astimezone(policy.tz).date()
     slot = scheduling.slot_at(schedule_slots(division, now, policy, day, day), start_dt)
     if slot is None:
-        raise SlotNotBookable(alternatives=alternatives(division, start_dt, now, policy))
+        raise SlotNotBookable(alternatives=alternatives(division, start_dt, now, policy),
+                              reason=unbookable_reason(division, start_dt, now, policy))
     return slot
+
+
+def unbookable_reason(division, start_dt, now, policy):
+    """Why ``start_dt`` is not a bookable time of ``division`` (see :func:`scheduling.unbookable_reason`)."""
+    day = start_dt.astimezone(policy.tz).date()
+    holidays = scheduling.public_holidays(day, day, policy.holiday_country)
+    return scheduling.unbookable_reason(start_dt, now, division.rules, division.closures, holidays, policy.tz,
+                                        policy.horizon_days, policy.min_notice_minutes)

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..database import committed_rows
 from ..models import AuditEntry, Booking, BookingStatus
 from ..notify import outbox
-from .availability import _start_converter, alternatives, bookable_slot
+from .availability import start_converter, alternatives, bookable_slot
 from .values import (Actor, LimitReached, NotChangeable, SlotNotBookable, SlotTaken, code_candidates, hash_token,
                      new_code, new_token)
 
@@ -106,6 +106,10 @@ def create_booking(division, start_dt, details, now, policy, actor=None, consent
     """
     actor = actor or Actor()
     slot = bookable_slot(division, start_dt, now, policy)
+    # A full slot is refused before the person's own bookings are looked at: otherwise the
+    # answer would tell a stranger whether that e-mail or phone already has an appointment.
+    if len(_taken_places(division.id, slot.start_dt)) >= slot.capacity:
+        raise SlotTaken(alternatives=alternatives(division, start_dt, now, policy, exclude=start_dt))
     _check_person_limit(division, details, now, policy)
 
     token = new_token()
@@ -113,6 +117,7 @@ def create_booking(division, start_dt, details, now, policy, actor=None, consent
         code=_unused_code(), division_id=division.id, full_name=details.full_name, phone=details.phone,
         email=details.email, topic=details.topic, message=details.message, account=details.account,
         address=details.address, locale=details.locale, consent_at=consent_at or now,
+        consent_version=policy.consent_version,
         manage_token_hash=hash_token(token), channel=actor.channel,
         created_by_id=actor.user_id, created_at=now, updated_at=now, status=BookingStatus.BOOKED,
     )
@@ -168,7 +173,7 @@ def booking_snapshot(code, token):
                                  f"({', '.join('?' for _code in codes)})", tuple(codes))
     for row in rows:
         if hmac.compare_digest(row[names.index("manage_token_hash")], digest):
-            start = _start_converter(db.engine.dialect)(row[names.index("start_utc")])
+            start = start_converter(db.engine.dialect)(row[names.index("start_utc")])
             return BookingSnapshot(tuple(row), row[names.index("status")], start)
     return None
 

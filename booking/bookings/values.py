@@ -18,6 +18,8 @@ class Policy:
     min_notice_minutes: int = 120
     max_active_per_person: int = 1
     holiday_country: str = "RU"
+    # The consent text a booking made now accepts (CONSENT_VERSION).
+    consent_version: str = ""
     # How long a process lists a division's slots from rules and closures read earlier.
     schedule_cache_seconds: float = 5
 
@@ -29,6 +31,7 @@ class Policy:
             min_notice_minutes=config["BOOKING_MIN_NOTICE_MINUTES"],
             max_active_per_person=config["BOOKING_MAX_ACTIVE_PER_PERSON"],
             holiday_country=config["BOOKING_HOLIDAY_COUNTRY"],
+            consent_version=config.get("CONSENT_VERSION", ""),
             schedule_cache_seconds=config["SCHEDULE_CACHE_SECONDS"],
         )
 
@@ -64,6 +67,11 @@ class SlotNotBookable(BookingError):
     """The requested time is not a bookable slot of the division."""
 
     code = "slot_not_bookable"
+
+    def __init__(self, message="", alternatives=(), reason=None):
+        super().__init__(message, alternatives)
+        # Why, as :func:`booking.core.scheduling.unbookable_reason` tells it (None when unknown).
+        self.reason = reason
 
 
 class LimitReached(BookingError):

@@ -107,6 +107,11 @@ def _closed(day, closures):
     return any(c.first_day <= day <= c.last_day for c in closures)
 
 
+def closure_on(day, closures):
+    """The first of ``closures`` that covers ``day``, or None."""
+    return next((c for c in closures if c.first_day <= day <= c.last_day), None)
+
+
 def _rule_applies(rule, day):
     if rule.weekday != day.weekday():
         return False
@@ -222,3 +227,33 @@ def nearest(slots, start_dt, count=3):
     """Up to ``count`` slots closest in time to ``start_dt``, earliest first."""
     ranked = sorted(slots, key=lambda s: (abs((s.start_dt - start_dt).total_seconds()), s.start_dt))
     return sorted(ranked[:count], key=lambda s: s.start_dt)
+
+
+# Why a time cannot be booked, from the first rule it breaks: one answer for every page and the API.
+PAST = "past"
+SHORT_NOTICE = "short_notice"
+BEYOND_WINDOW = "beyond_window"
+NO_RECEPTION_DAY = "no_reception_day"
+OUTSIDE_HOURS = "outside_hours"
+
+
+def unbookable_reason(start_dt, now, rules, closures, holidays, tz, horizon_days, min_notice_minutes):
+    """Why ``start_dt`` cannot be booked at ``now``, or None when it is a bookable slot start.
+
+    One of :data:`PAST`, :data:`SHORT_NOTICE` (less than ``min_notice_minutes`` ahead),
+    :data:`BEYOND_WINDOW` (after the last day of the window), :data:`NO_RECEPTION_DAY` (a holiday
+    or a closure) and :data:`OUTSIDE_HOURS` (no slot starts then). Free places are not looked at.
+    """
+    window = booking_window(now, tz, horizon_days, min_notice_minutes)
+    day = start_dt.astimezone(tz).date()
+    if start_dt < now:
+        return PAST
+    if start_dt < window.earliest_dt:
+        return SHORT_NOTICE
+    if day > window.last_day:
+        return BEYOND_WINDOW
+    if day in holidays or _closed(day, closures):
+        return NO_RECEPTION_DAY
+    if slot_at(slots_for_day(day, rules, tz), start_dt) is None:
+        return OUTSIDE_HOURS
+    return None

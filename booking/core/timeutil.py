@@ -7,6 +7,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
+# Dates people may ask about: far enough from datetime's limits that a day's or a week's
+# arithmetic and the conversion to UTC never overflow.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
 
 
 def now_utc():
@@ -51,6 +54,7 @@ def local_day_bounds(day, tz):
 def parse_iso_datetime(value, tz):
     """Parse ISO 8601; a value without an offset is read as local time in ``tz``."""
     dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    _check_year(dt)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return to_utc(dt)
@@ -58,7 +62,13 @@ def parse_iso_datetime(value, tz):
 
 def parse_iso_date(value):
     """A ``YYYY-MM-DD`` string as a date."""
-    return date.fromisoformat(value.strip())
+    return _check_year(date.fromisoformat(value.strip()))
+
+
+def _check_year(value):
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"year {value.year} is out of range")
+    return value
 
 
 def week_start(day):

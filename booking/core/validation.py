@@ -35,14 +35,27 @@ def clean_text(value, max_len, multiline=False):
     return value[:max_len]
 
 
+# Besides letters: the space, hyphens (ASCII and U+2010), apostrophes (ASCII, U+2019, U+02BC) and the dot.
+NAME_PUNCTUATION = frozenset(" -\u2010'\u2019\u02bc.")
+
+
 def normalise_name(value):
-    """A full name: letters with spaces, hyphens, apostrophes and dots."""
+    """A full name: letters with spaces, hyphens, apostrophes and dots, nothing else.
+
+    The name is printed in e-mails sent from the service's address, so it must not
+    carry a message of its own (a link, digits, a colon).
+    """
     name = clean_text(value, NAME_MAX)
     if len(name) < 2:
         raise ValueError(N_("Enter your full name."))
-    if not any(ch.isalpha() for ch in name) or any(ch.isdigit() for ch in name):
-        raise ValueError(N_("A name contains letters only."))
+    if not any(ch.isalpha() for ch in name) or any(not ch.isalpha() and ch not in NAME_PUNCTUATION for ch in name):
+        raise ValueError(N_("A full name may contain only letters, spaces, hyphens, apostrophes and dots."))
     return name
+
+
+def clean_field(value, multiline=False):
+    """``clean_text`` without the length cut, for a form that reports an overlong value instead."""
+    return clean_text(value, None, multiline=multiline)
 
 
 def normalise_email(value):

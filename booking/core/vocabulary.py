@@ -52,3 +52,11 @@ class AuditAction(StrEnum):
     NOTE = "note"
     KEPT_AS_EXCEPTION = "kept_as_exception"
     LINK_RENEWED = "link_renewed"
+    # A division's own history (entries without a booking).
+    DIVISION_CREATED = "division_created"
+    DIVISION_CHANGED = "division_changed"
+    RULE_ADDED = "rule_added"
+    RULE_CHANGED = "rule_changed"
+    RULE_REMOVED = "rule_removed"
+    CLOSURE_ADDED = "closure_added"
+    CLOSURE_REMOVED = "closure_removed"

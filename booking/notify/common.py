@@ -97,11 +97,3 @@ def sender_address(config=None):
     name, addr = sender if isinstance(sender, (tuple, list)) else parseaddr(sender)
     return header_text(name), addr
 
-
-_warned = set()
-
-
-def warn_once(message, *args):
-    if message not in _warned:
-        _warned.add(message)
-        log.warning(message, *args)

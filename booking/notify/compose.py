@@ -18,8 +18,10 @@ from ..core import ical
 from ..core.names import lower_first, name_and_patronymic
 from ..core.timeutil import get_tz
 from ..i18n import booking_language, calendar_texts, clock, long_date, unbreakable
+from ..links import absolute_url
+from ..operator import service_name
 from .common import Kind, checked_address, header_text, sender_address
-from .links import link_request_url, public_url
+from .links import link_request_url
 
 SUBJECTS = {
     Kind.CONFIRMATION: _l("You are booked for %(when)s — code %(code)s"),
@@ -63,8 +65,11 @@ def render_message(kind, booking, now, **extra):
             "when_time": f"{clock(booking.start_utc)}–{clock(booking.end_utc)}",
             "location": ical.division_location(division),
             "link_request_url": link_request_url(booking),
-            "division_url": public_url("public.division", slug=division.slug),
+            "division_url": absolute_url("public.division", slug=division.slug),
             "hotline": unbreakable(config["HOTLINE_PHONE"]),
+            "service_name": service_name(config, lang),
+            "operator_name": config.get("OPERATOR_NAME", ""),
+            "privacy_url": absolute_url("legal.privacy"),
             **extra,
         }
         if "old_start" in extra:

@@ -1,23 +1,13 @@
-"""Absolute links in messages, and the signed single-use links that renew a manage link."""
+"""Links in messages (built by ``booking.links.absolute_url`` from ``PUBLIC_BASE_URL``, never
+from a request's Host header), and the signed single-use links that renew a manage link."""
 import hashlib
 import secrets
-from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from .common import RENEWAL_MAX_AGE, RENEWAL_SALT, warn_once
-
-
-def public_url(endpoint, **values):
-    """An absolute URL of the public site under ``PUBLIC_BASE_URL``: never from a request's Host header."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or ""
-    if not base:
-        base = "http://127.0.0.1:5000/"
-        warn_once("PUBLIC_BASE_URL is not set: links in e-mails point to %s", base)
-    parts = urlsplit(base)
-    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
-    return adapter.build(endpoint, values, force_external=True)
+from ..links import absolute_url
+from .common import RENEWAL_MAX_AGE, RENEWAL_SALT
 
 
 def _renewal_serializer():
@@ -45,8 +35,8 @@ def renewal_is_valid(booking, signature):
 
 
 def manage_url(booking, token):
-    return public_url("public.manage", code=booking.code, token=token)
+    return absolute_url("public.manage", code=booking.code, token=token)
 
 
 def link_request_url(booking):
-    return public_url("mail.request_link", code=booking.code)
+    return absolute_url("mail.request_link", code=booking.code)

@@ -10,11 +10,12 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
+from ..links import absolute_url
 from ..models import AuditEntry, Booking, BookingStatus, OutboxMessage
 from .common import (RENEWAL_MAX_AGE, RENEWAL_REQUEST_PERIOD, Kind, Status, checked_address, hours_label, log,
                      not_sending_reason, redact, reminder_offsets)
 from .compose import compose, render_message
-from .links import manage_url, public_url, renewal_signature
+from .links import manage_url, renewal_signature
 
 _INSERT_ONCE = {}
 
@@ -83,7 +84,7 @@ def queue_cancellation_notice(booking, now, reason=""):
 def queue_manage_link(booking, now):
     """A message with a renewal link, at most once per booking and period."""
     period = int(now.timestamp() // RENEWAL_REQUEST_PERIOD.total_seconds())
-    url = public_url("mail.renew_link", code=booking.code, signature=renewal_signature(booking))
+    url = absolute_url("mail.renew_link", code=booking.code, signature=renewal_signature(booking))
     return queue(Kind.MANAGE_LINK, booking, now, f"manage_link:{booking.id}:{period}", renewal_url=url,
                  renewal_days=RENEWAL_MAX_AGE.days)
 
@@ -150,6 +151,14 @@ def failed_messages(limit=200):
     """The messages that could not be delivered, newest first."""
     return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.status == Status.FAILED)
                               .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+                              .limit(limit)).all()
+
+
+def waiting_messages(limit=200):
+    """The messages not yet sent (pending, or being sent now), next due first."""
+    return db.session.scalars(sa.select(OutboxMessage)
+                              .where(OutboxMessage.status.in_((Status.PENDING, Status.SENDING)))
+                              .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                               .limit(limit)).all()
 
 

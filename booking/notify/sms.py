@@ -35,6 +35,7 @@ from flask import current_app
 from ..core.timeutil import get_tz, now_utc
 from ..database import outcome_connection
 from ..extensions import db
+from ..links import absolute_url
 from ..models import OutboxMessage
 from . import delivery, links, outbox
 from .common import RENEWAL_MAX_AGE, RENEWAL_REQUEST_PERIOD, Kind, Status
@@ -174,7 +175,7 @@ def short_link_is_valid(booking, key, now):
 
 
 def short_link(booking, now):
-    return links.public_url("sms.short_link", code=booking.code.replace("-", ""), key=short_link_key(booking, now))
+    return absolute_url("sms.short_link", code=booking.code.replace("-", ""), key=short_link_key(booking, now))
 
 
 def _redact(text):
@@ -217,7 +218,7 @@ def report_signature(message_id):
 
 def report_url(message_id):
     """The ``dlr-url`` handed to Kannel; it fills in ``%d`` with the report type."""
-    url = links.public_url("sms.delivery_report", message_id=message_id, sig=report_signature(message_id))
+    url = absolute_url("sms.delivery_report", message_id=message_id, sig=report_signature(message_id))
     return f"{url}&status=%d"
 
 

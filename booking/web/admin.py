@@ -5,28 +5,24 @@ silently: when it would leave future bookings without a slot, the
 administrator sees them and chooses to cancel them (the citizens are told) or
 to keep them as exceptions, which stay valid and appear on the agenda.
 """
-from dataclasses import asdict
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import accounts, bookings
+from ..accounts import throttle as login_throttle
 from ..accounts.auth import roles_required
+from ..bookings import divisions
 from ..core.timeutil import now_utc
 from ..extensions import db
-from ..models import Closure, Division, ReceptionRule, Role, User
+from ..models import Closure, ReceptionRule, Role, User
 from .forms import ClosureForm, DivisionForm, NewUserForm, PasswordForm, RuleForm, UserForm
 from .helpers import current_policy, division_or_404, staff_actor
 
 bp = Blueprint("admin", __name__)
-
-DIVISION_FIELDS = ("slug", "name", "name_en", "head_name", "head_title", "address", "room", "directions",
-                   "description", "email", "active")
-
 
 @bp.before_request
 @roles_required(Role.ADMIN)
@@ -61,27 +57,24 @@ def index():
 
 @bp.get("/divisions/<slug>")
 def division(slug):
-    return render_template("admin/division.html", division=division_or_404(slug, include_inactive=True))
+    division = division_or_404(slug, include_inactive=True)
+    return render_template("admin/division.html", division=division, history=divisions.division_history(division))
 
 
-def _save_division(form, division):
-    """Copy the form into ``division`` unless its address name is taken by another division."""
-    other = bookings.get_division(form.slug.data, include_inactive=True)
-    if other is not None and other is not division:
+def _save_division(form, division=None):
+    """The division saved from the form (a new one when ``division`` is None), or None when its address is taken."""
+    try:
+        return divisions.save_division(division, {name: form[name].data for name in divisions.DIVISION_FIELDS},
+                                       now_utc(), staff_actor())
+    except divisions.SlugTaken:
         form.slug.errors.append(_("Another division has this address name."))
-        return False
-    for name in DIVISION_FIELDS:
-        value = form[name].data
-        setattr(division, name, "" if value is None else value)
-    return True
+        return None
 
 
 @bp.route("/divisions/new", methods=["GET", "POST"])
 def new_division():
     form = DivisionForm()
-    division = Division()
-    if form.validate_on_submit() and _save_division(form, division):
-        db.session.add(division)
+    if form.validate_on_submit() and (division := _save_division(form)) is not None:
         db.session.commit()
         return _to_division_page(division, _("The division is created. Add its reception hours."))
     return _form_page(form, _("New division"))
@@ -91,7 +84,7 @@ def new_division():
 def edit_division(slug):
     division = division_or_404(slug, include_inactive=True)
     form = DivisionForm(obj=division)
-    if form.validate_on_submit() and _save_division(form, division):
+    if form.validate_on_submit() and _save_division(form, division) is not None:
         db.session.commit()
         return _to_division_page(division, _("The division is saved."))
     return _form_page(form, _("Edit the division"), division=division)
@@ -139,7 +132,7 @@ def new_rule(slug):
         spec = _rule_spec(form)
         return _schedule_change(
             division, bookings.rules_with(division, spec=spec), division.closures,
-            lambda: division.rules.append(ReceptionRule(**asdict(spec))),
+            lambda: divisions.add_rule(division, spec, now_utc(), staff_actor()),
             _("The reception hours changed."), _("The reception hours are added."))
     return _form_page(form, _("New reception hours"), division=division)
 
@@ -151,13 +144,9 @@ def edit_rule(rule_id):
     form = RuleForm(obj=rule)
     if form.validate_on_submit():
         spec = _rule_spec(form)
-
-        def apply():
-            for name, value in asdict(spec).items():
-                setattr(rule, name, value)
-
         return _schedule_change(division, bookings.rules_with(division, replace=rule, spec=spec),
-                                division.closures, apply, _("The reception hours changed."),
+                                division.closures, lambda: divisions.change_rule(rule, spec, now_utc(), staff_actor()),
+                                _("The reception hours changed."),
                                 _("The reception hours are saved."))
     return _form_page(form, _("Edit reception hours"), division=division)
 
@@ -167,7 +156,8 @@ def delete_rule(rule_id):
     rule = _get_or_404(ReceptionRule, rule_id)
     division = rule.division
     return _schedule_change(division, bookings.rules_with(division, replace=rule), division.closures,
-                            lambda: division.rules.remove(rule), _("The reception hours changed."),
+                            lambda: divisions.remove_rule(rule, now_utc(), staff_actor()),
+                            _("The reception hours changed."),
                             _("The reception hours are removed."))
 
 
@@ -179,7 +169,7 @@ def new_closure(slug):
         spec = bookings.ClosureSpec(form.first_day.data, form.last_day.data, (form.reason.data or "").strip())
         return _schedule_change(
             division, division.rules, bookings.closures_with(division, spec),
-            lambda: division.closures.append(Closure(**asdict(spec))),
+            lambda: divisions.add_closure(division, spec, now_utc(), staff_actor()),
             spec.reason or _("The division does not receive on this day."), _("The closure is added."))
     return _form_page(form, _("New closure"), division=division,
                       intro=_("Citizens cannot book on these days. Bookings already made are listed before anything "
@@ -190,7 +180,7 @@ def new_closure(slug):
 def delete_closure(closure_id):
     closure = _get_or_404(Closure, closure_id)
     division = closure.division
-    division.closures.remove(closure)
+    divisions.remove_closure(closure, now_utc(), staff_actor())
     db.session.commit()
     return _to_division_page(division, _("The closure is removed: those days are open for bookings again."))
 
@@ -207,15 +197,12 @@ def _with_division_choices(form):
 
 
 def _chosen_divisions(form):
-    if not form.divisions.data or form.role.data != Role.HEAD:
-        return []
-    return db.session.scalars(sa.select(Division).where(Division.id.in_(form.divisions.data))).all()
+    return accounts.divisions_by_id(form.divisions.data) if form.role.data == Role.HEAD else []
 
 
 @bp.get("/users")
 def users():
-    staff = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
-    return render_template("admin/users.html", users=staff)
+    return render_template("admin/users.html", users=accounts.all_users())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -224,11 +211,10 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.email.data, form.role.data, form.password.data, name=form.name.data,
-                                        divisions=_chosen_divisions(form))
+                                        divisions=_chosen_divisions(form), active=form.active.data)
         except accounts.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
-            user.active = form.active.data
             db.session.commit()
             flash(_("The account %(email)s is created.", email=user.email), "success")
             return redirect(url_for("admin.users"), code=303)
@@ -238,9 +224,6 @@ def new_user():
 def _user_form_problem(form, user):
     if user.id == current_user.id and (form.role.data != Role.ADMIN or not form.active.data):
         return _("You cannot take away your own administration rights or deactivate yourself.")
-    other = accounts.find_user(form.email.data)
-    if other is not None and other.id != user.id:
-        return _("A user with this e-mail already exists.")
     return None
 
 
@@ -252,12 +235,15 @@ def edit_user(user_id):
         form.divisions.data = [d.id for d in user.divisions]
     if form.validate_on_submit():
         problem = _user_form_problem(form, user)
+        if not problem:
+            try:
+                accounts.update_user(user, form.email.data, form.role.data, name=form.name.data,
+                                     active=form.active.data, divisions=_chosen_divisions(form))
+            except accounts.AccountError as exc:
+                problem = str(exc)
         if problem:
             form.email.errors.append(problem)
         else:
-            user.email = accounts.normalise_user_email(form.email.data)
-            user.name, user.role, user.active = (form.name.data or "").strip(), form.role.data, form.active.data
-            user.divisions = _chosen_divisions(form)
             db.session.commit()
             flash(_("The account %(email)s is saved.", email=user.email), "success")
             return redirect(url_for("admin.users"), code=303)
@@ -270,6 +256,7 @@ def user_password(user_id):
     form = PasswordForm()
     if form.validate_on_submit():
         accounts.set_password(user, form.password.data)
+        login_throttle.forget_failures(user.email, current_app.config["SECRET_KEY"])
         db.session.commit()
         flash(_("The password of %(email)s is set.", email=user.email), "success")
         return redirect(url_for("admin.users"), code=303)

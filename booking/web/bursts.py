@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import Role
 from ..security import mark_private
 from .helpers import current_policy
+from .redirects import local_path
 
 bp = Blueprint("bursts", __name__)
 
@@ -105,7 +106,7 @@ def cancel():
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
         abort(400)
-    back = request.form.get("next", "")
+    back = local_path(request.form.get("next", ""), url_for("bursts.index"))
     if not back.startswith(url_for("bursts.index")):
         back = url_for("bursts.index")
     ids = [int(v) for v in request.form.getlist("booking") if v.isdigit()]

@@ -5,9 +5,8 @@ Thin views: the feed contents and their validators come from
 answered 304 before the feed is rendered.
 """
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.http import is_resource_modified
 
@@ -16,15 +15,15 @@ from ..accounts.auth import require_division, roles_required
 from ..core.timeutil import now_utc
 from ..extensions import db
 from ..feeds import service as feed_service
+from ..links import absolute_url
 from ..models import Role
 from .helpers import current_policy
+from .redirects import local_path
 
 bp = Blueprint("feeds", __name__)
 
 CALENDAR_MIMETYPE = "text/calendar"
 FEED_LANGUAGES = ("ru", "en")
-# Where URLs point when neither PUBLIC_BASE_URL nor a request says (e.g. ``flask feed-url`` on a laptop).
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
 @dataclass(frozen=True)
@@ -35,16 +34,6 @@ class FeedLinks:
     https_url: str | None
     webcal_url: str | None
     rotate_url: str
-
-
-def external_url(endpoint, **values):
-    """An absolute URL: under PUBLIC_BASE_URL when set, else the current request's, else the default."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or ""
-    if not base and has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    parts = urlsplit(base or DEFAULT_BASE_URL)
-    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def _settings():
@@ -58,7 +47,7 @@ def webcal(url):
 
 def agenda_feed_url(token):
     """The https URL of the agenda feed whose token is ``token``."""
-    return external_url("feeds.agenda", token=token)
+    return absolute_url("feeds.agenda", token=token)
 
 
 def agenda_feed_links(division):
@@ -105,7 +94,8 @@ def booking_ics(code):
     booking = bookings.find_booking(code, token)
     if booking is None:
         abort(404)
-    manage_url = external_url("public.manage", code=booking.code, token=token)
+    # Calendars get shared: the file carries no manage token, only where to ask for a fresh link.
+    manage_url = absolute_url("mail.request_link", code=booking.code)
     body = feed_service.booking_ics(booking, now_utc(), current_policy(), _settings(), manage_url)
     response = _calendar_response(body, f"priyom-{booking.code}.ics", disposition="attachment")
     response.headers["Cache-Control"] = "private, no-store"
@@ -128,17 +118,10 @@ def reception(slug):
     division = bookings.get_division(slug)
     if division is None:
         abort(404)
-    booking_url = external_url("public.division", slug=division.slug)
+    booking_url = absolute_url("public.division", slug=division.slug)
     feed = feed_service.reception_feed(division, now_utc(), current_policy(), _settings(), _feed_locale(),
                                        booking_url)
     return _feed_response(feed, "public, max-age=900")
-
-
-def _local_path(target, fallback):
-    """``target`` when it is a path on this site, else ``fallback``: never an open redirect."""
-    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        return fallback
-    return target
 
 
 @bp.post("/feeds/agenda/<slug>/rotate")
@@ -155,4 +138,4 @@ def rotate(slug):
         flash(_("A new calendar link is ready. The previous link no longer works."), "success")
     else:
         flash(_("The calendar link is ready."), "success")
-    return redirect(_local_path(request.form.get("next", ""), url_for("public.index")), code=303)
+    return redirect(local_path(request.form.get("next", ""), url_for("public.index")), code=303)

@@ -142,6 +142,14 @@ AUDIT_ACTIONS = {
     "note": _l("Staff note changed"),
     "kept_as_exception": _l("Kept although the reception hours changed"),
     "link_renewed": _l("Private link renewed"),
+    "division_created": _l("Division created"),
+    "division_changed": _l("Division details changed"),
+    "rule_added": _l("Reception hours added"),
+    "rule_changed": _l("Reception hours changed"),
+    "rule_removed": _l("Reception hours removed"),
+    "closure_added": _l("Days without reception added"),
+    "closure_removed": _l("Days without reception removed"),
+    "data_erased": _l("Personal data erased at the citizen's request"),
 }
 
 
@@ -151,6 +159,7 @@ MESSAGE_KINDS = {
     "cancellation": _l("Notice of a cancellation"),
     "reminder": _l("Reminder"),
     "manage_link": _l("New link to the booking"),
+    "account_locked": _l("Staff account locked"),
 }
 
 

@@ -1,4 +1,5 @@
 """Flask-WTF forms: the shape and validation of what people type, nothing more."""
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -36,12 +37,17 @@ BAD_TIME = dict(invalid_value_message=_l("Enter a time like 10:00."))
 BAD_NUMBER = dict(invalid_value_message=_l("Enter a number."))
 
 
+def _phone_in_region(value):
+    """A phone number in E.164, numbers without a country code read in ``PHONE_DEFAULT_REGION``."""
+    return validation.normalise_phone(value, current_app.config["PHONE_DEFAULT_REGION"])
+
+
 class CitizenForm(FlaskForm):
     """A citizen's details, shared by the public form and the operator's phone booking."""
 
     full_name = StringField(_l("Full name"), validators=[Normalised(validation.normalise_name)],
                             render_kw={"autocomplete": "name", "maxlength": validation.NAME_MAX})
-    phone = StringField(_l("Phone"), validators=[Normalised(validation.normalise_phone)],
+    phone = StringField(_l("Phone"), validators=[Normalised(_phone_in_region)],
                         description=_l("For example +7 916 123-45-67"),
                         render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"})
     email = StringField(_l("E-mail"), validators=[Normalised(validation.normalise_email)],
@@ -53,10 +59,10 @@ class CitizenForm(FlaskForm):
                           validators=[Optional(), Normalised(validation.normalise_account)],
                           description=_l("It is on your bill. Leave it empty if you do not have one."),
                           render_kw={"inputmode": "numeric"})
-    address = StringField(_l("Address of the property concerned"),
+    address = StringField(_l("Address of the property concerned"), filters=[validation.clean_field],
                           validators=[Optional(), Length(max=300, message=TOO_LONG)],
                           render_kw={"autocomplete": "street-address"})
-    message = TextAreaField(_l("Your question"),
+    message = TextAreaField(_l("Your question"), filters=[lambda value: validation.clean_field(value, multiline=True)],
                             validators=[Length(max=validation.MESSAGE_MAX, message=TOO_LONG)],
                             description=_l("Briefly: what happened and since when."),
                             render_kw={"rows": 4, "maxlength": validation.MESSAGE_MAX})
@@ -87,6 +93,7 @@ class CancelForm(FlaskForm):
 class MoveForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
     start = HiddenField()
+    confirm = HiddenField()  # "1" on the second POST, after the old and the new time were shown
 
 
 class LinkRequestForm(FlaskForm):
@@ -109,7 +116,6 @@ class RequeueForm(FlaskForm):
 # --- Staff side ------------------------------------------------------------------------------------
 
 SLUG_RE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-STAFF_EMAIL_RE = r"^[^@\s]+@[^@\s]+$"
 
 
 class LoginForm(FlaskForm):
@@ -129,6 +135,16 @@ class PhoneBookingForm(BookingForm):
                         description=_l("If the caller has one: the confirmation and the reminder are sent "
                                        "there. Without it, nothing is mailed: tell the caller the code."),
                         render_kw={"type": "email", "inputmode": "email"})
+    # The operator reads the form to the caller: it speaks of the caller, not to them.
+    account = StringField(_l("Customer account number"),
+                          validators=[Optional(), Normalised(validation.normalise_account)],
+                          description=_l("It is on the caller's bill. Leave it empty if they do not have one."),
+                          render_kw={"inputmode": "numeric"})
+    message = TextAreaField(_l("The caller's question"),
+                            validators=[Length(max=validation.MESSAGE_MAX,
+                                               message=_l("Please keep it under %(max)d characters."))],
+                            description=_l("Briefly: what happened and since when."),
+                            render_kw={"rows": 4, "maxlength": validation.MESSAGE_MAX})
     consent = BooleanField(_l("The caller agrees to the processing of their personal data for this appointment"),
                            validators=[DataRequired(message=_l("Ask the caller for consent first."))])
     submit = SubmitField(_l("Book for the caller"))
@@ -156,6 +172,7 @@ class StaffCancelForm(FlaskForm):
 
 class StaffMoveForm(FlaskForm):
     start = HiddenField(validators=[DataRequired()])
+    confirm = HiddenField()  # "1" on the second POST, after the old and the new time were shown
 
 
 class DivisionForm(FlaskForm):
@@ -232,7 +249,7 @@ class ClosureForm(FlaskForm):
 class UserForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[
         DataRequired(message=_l("Enter an e-mail address.")), Length(max=254, message=TOO_LONG),
-        Regexp(STAFF_EMAIL_RE, message=_l("Enter an e-mail address like name@example.ru."))],
+        Normalised(validation.normalise_email)],
         render_kw={"type": "email"})
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200, message=TOO_LONG)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in tuple(Role)])

@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import bookings
-from ..core.scheduling import booking_window, holiday_name
+from ..core.scheduling import booking_window, closure_on, holiday_name, slots_for_day
 from ..core.timeutil import local_to_utc, local_today, parse_iso_date, parse_iso_datetime, week_start
 from ..extensions import db
 
@@ -57,21 +57,24 @@ def commit_or_refuse(operation):
     return result, None
 
 
-def _requested_week(policy, now):
-    """The Monday of the week asked for in ``?week=`` (None when not asked), and the window's first and last."""
+def _requested_week(policy, now, around=None):
+    """The Monday of the week asked for in ``?week=`` (else of ``around``, else None), and the window's first and last."""
     window = booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
     first, last = week_start(window.first_day), week_start(window.last_day)
     try:
         wanted = week_start(parse_iso_date(request.args["week"]))
     except (KeyError, ValueError):
-        return None, first, last
+        if around is None:
+            return None, first, last
+        wanted = week_start(around.astimezone(policy.tz).date())
     return min(max(wanted, first), last), first, last
 
 
-def week_of_slots(division, now, policy, available=None):
+def week_of_slots(division, now, policy, around=None, available=None):
     """The slots of one week grouped by local day, with navigation to the neighbours.
 
-    Without ``?week=`` it is the first week that has a free time, so nobody lands on an empty week.
+    Without ``?week=`` it is the week of ``around`` (an instant, e.g. the appointment being moved), else
+    the first week that has a free time, so nobody lands on an empty week.
     ``available``: the division's :class:`~booking.bookings.Availability` over the whole window, when
     the caller has read it already (the week is then cut from it instead of read again).
     """
@@ -84,7 +87,7 @@ def week_of_slots(division, now, policy, available=None):
 
     free = available.views() if available is not None else None
 
-    monday, first, last = _requested_week(policy, now)
+    monday, first, last = _requested_week(policy, now, around)
     if monday is None:
         monday = first
         slots = slots_of(monday)
@@ -100,9 +103,16 @@ def week_of_slots(division, now, policy, available=None):
     for slot in slots:
         by_day[slot.start_dt.astimezone(policy.tz).date()].append(slot)
     today = local_today(now, policy.tz)
-    days = [{"day": day, "slots": items, "past": day < today,
-             "holiday": holiday_name(day, policy.holiday_country, lang())}
-            for day, items in by_day.items()]
+    horizon = booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes).last_day
+    days = []
+    for day, items in by_day.items():
+        closure = closure_on(day, division.closures)
+        days.append({"day": day, "slots": items, "past": day < today, "beyond": day > horizon,
+                     "holiday": holiday_name(day, policy.holiday_country, lang()),
+                     # Why a day offers nothing: closed (with the reason the public is told), no reception
+                     # on that weekday, or every time taken ("No free time").
+                     "closed": closure is not None, "closed_reason": closure.reason if closure else "",
+                     "no_reception": not slots_for_day(day, division.rules, policy.tz)})
     return {
         "monday": monday,
         "sunday": sunday,
@@ -112,6 +122,29 @@ def week_of_slots(division, now, policy, available=None):
         "next_week": monday + timedelta(days=7) if monday < last else None,
         "today": today,
     }
+
+
+def move_refusal(booking, start_dt, now, policy, confirmed, actor=None):
+    """Why ``booking`` cannot move to ``start_dt`` (a :class:`bookings.BookingError`), or None.
+
+    Before the confirmation only the time is checked; once confirmed, the booking is moved and committed.
+    """
+    if start_dt is None:
+        return bookings.SlotNotBookable()
+    if not confirmed:
+        slot = bookings.slot_view_at(booking.division, start_dt, now, policy)
+        if slot is None:
+            return bookings.SlotNotBookable(
+                alternatives=bookings.free_alternatives(booking.division, start_dt, now, policy),
+                reason=bookings.unbookable_reason(booking.division, start_dt, now, policy))
+        if start_dt == booking.start_utc:
+            return bookings.SlotNotBookable()
+        if slot.available == 0:
+            return bookings.SlotTaken(alternatives=bookings.free_alternatives(booking.division, start_dt, now, policy))
+        return None
+    _done, refusal = commit_or_refuse(
+        lambda: bookings.reschedule_booking(booking, start_dt, now, policy, **({"actor": actor} if actor else {})))
+    return refusal
 
 
 def staff_actor(channel="web"):

@@ -1,5 +1,5 @@
 """Pages about e-mail: a fresh manage link for citizens, and the outbox for administrators."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from .. import bookings
@@ -44,8 +44,10 @@ def renew_link(code, signature):
 @bp.get("/staff/outbox")
 @roles_required(Role.ADMIN)
 def outbox():
-    return render_template("staff/outbox.html", messages=mail.failed_messages(), counts=mail.outbox_counts(),
-                           form=RequeueForm())
+    config = current_app.config
+    return render_template("staff/outbox.html", messages=mail.failed_messages(), waiting=mail.waiting_messages(),
+                           counts=mail.outbox_counts(), form=RequeueForm(),
+                           no_server=not config.get("MAIL_SERVER"), suppressed=bool(config.get("MAIL_SUPPRESS_SEND")))
 
 
 @bp.post("/staff/outbox/<int:message_id>/requeue")

@@ -1,6 +1,5 @@
 """The citizen's pages: divisions, free slots, booking form, and the private manage page."""
 import logging
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -9,10 +8,13 @@ from .. import bookings
 from ..bookings.districts import served_districts
 from ..core.timeutil import local_today, now_utc
 from ..models import Topic
-from ..security import limit_booking
+from ..security import limit_booking, mark_private
 from .forms import BookingForm, CancelForm, MoveForm
 from . import booking_limits, page_cache
-from .helpers import commit_or_refuse, current_policy, details_from, division_or_404, parse_start, week_of_slots
+from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, move_refusal, parse_start,
+                      week_of_slots)
+from .reasons import unbookable_message
+from .redirects import local_path
 
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
@@ -28,13 +30,11 @@ def index():
 
 @bp.get("/lang/<lang>")
 def set_language(lang):
+    # ``next`` may be a manage link with its token: never cached, never sent on as a Referer.
+    mark_private()
     if lang in ("ru", "en"):
         session["lang"] = lang
-    target = request.args.get("next", "")
-    # Only paths on this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        target = url_for("public.index")
-    return redirect(target)
+    return redirect(local_path(request.args.get("next", ""), url_for("public.index")))
 
 
 @bp.get("/divisions/<slug>")
@@ -50,7 +50,7 @@ def division(slug):
         return kept
     division = division_or_404(slug)
     return render_template("public/division.html", division=division,
-                           week=week_of_slots(division, now, policy, available), policy=policy)
+                           week=week_of_slots(division, now, policy, available=available), policy=policy)
 
 
 @bp.route("/divisions/<slug>/book", methods=["GET", "POST"])
@@ -74,8 +74,9 @@ def book(slug):
         return redirect(url_for("public.division", slug=slug))
 
     slot = bookings.slot_view_at(division, start_dt, now, policy)
+    reason = bookings.unbookable_reason(division, start_dt, now, policy) if slot is None else None
     if slot is None and request.method == "GET":
-        flash(_("This time cannot be booked. Choose another one."), "error")
+        flash(unbookable_message(reason, policy) + " " + _("Choose another one."), "error")
         return redirect(url_for("public.division", slug=slug, week=start_dt.astimezone(policy.tz).date()))
 
     alternatives, problem = [], None
@@ -100,11 +101,13 @@ def book(slug):
             return redirect(url_for("public.manage", code=booking.code, token=token, new=1), code=303)
         reservation.release()
         alternatives, problem = refusal.alternatives, refusal.code
+        reason = getattr(refusal, "reason", None)
     elif slot.available == 0:
         alternatives, problem = bookings.free_alternatives(division, start_dt, now, policy), bookings.SlotTaken.code
     status = 409 if problem else (422 if form.errors else 200)
     return render_template("public/book.html", division=division, form=form, slot=slot,
                            problem=problem, alternatives=alternatives,
+                           problem_text=unbookable_message(reason, policy) if reason else None,
                            note_topics=Topic.IN_HOUSE_NOTE), status
 
 
@@ -173,6 +176,7 @@ def cancel(code):
 
 @bp.route("/bookings/<code>/move", methods=["GET", "POST"])
 def move(code):
+    """Choose a new time, then confirm it: the appointment moves only on the second, confirming POST."""
     form = MoveForm()
     token = form.token.data if request.method == "POST" else request.args.get("token", "")
     booking = _booking_or_404(code, token)
@@ -181,18 +185,21 @@ def move(code):
     if not bookings.can_change(booking, now):
         flash(_("This appointment can no longer be changed."), "error")
         return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
-    problem, alternatives = None, []
+    problem, problem_text, alternatives = None, None, []
     if form.validate_on_submit():
         start_dt = parse_start(form.start.data, policy)
-        if start_dt is None:
-            refusal = bookings.SlotNotBookable()
-        else:
-            _done, refusal = commit_or_refuse(lambda: bookings.reschedule_booking(booking, start_dt, now, policy))
+        refusal = move_refusal(booking, start_dt, now, policy, confirmed=form.confirm.data == "1")
+        if refusal is None and form.confirm.data != "1":
+            form.confirm.data = "1"
+            return render_template("public/move_confirm.html", booking=booking, form=form, token=token,
+                                   new_slot=bookings.slot_view_at(booking.division, start_dt, now, policy))
         if refusal is None:
             flash(_("The appointment is moved."), "success")
             return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
         problem, alternatives = refusal.code, refusal.alternatives
+        problem_text = unbookable_message(refusal.reason, policy) if getattr(refusal, "reason", None) else None
     form.token.data = token
     return render_template("public/move.html", booking=booking, form=form, token=token,
-                           week=week_of_slots(booking.division, now, policy), problem=problem,
+                           week=week_of_slots(booking.division, now, policy, around=booking.start_utc),
+                           problem=problem, problem_text=problem_text,
                            alternatives=alternatives), (409 if problem else 200)

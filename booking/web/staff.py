@@ -6,15 +6,15 @@ heads see their own divisions only. The work itself is done by
 """
 from dataclasses import replace
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import accounts, bookings
+from ..accounts import throttle as login_throttle
 from ..accounts.auth import STAFF, require_division, roles_required
-from ..core.exports import csv_bytes
+from ..core.exports import csv_bytes, xlsx_bytes
 from ..core.scheduling import holiday_name
 from ..core.timeutil import local_today, now_utc, parse_iso_date
 from ..core.validation import format_phone, normalise_phone
@@ -22,25 +22,21 @@ from ..extensions import db
 from ..models import Role, Topic
 from ..notify import sms
 from ..security import limit_login
+from . import sessions as staff_sessions
 from .formatting import clock, status_label, topic_label
 from .forms import LoginForm, MarkForm, NoteForm, PhoneBookingForm, StaffCancelForm, StaffMoveForm
 from . import page_cache
 from ..feeds.service import FeedSettings, feed_token_state
-from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, parse_start,
-                      staff_actor, week_of_slots)
+from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, move_refusal,
+                      parse_start, staff_actor, week_of_slots)
+from .reasons import unbookable_message
+from .redirects import local_path
 
 bp = Blueprint("staff", __name__)
 
 BOOKERS = (Role.OPERATOR, Role.ADMIN)
 MARKERS = (Role.HEAD, Role.ADMIN)
-
-
-def safe_next(target):
-    """``target`` when it is a path on this site, else None: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- Logging in and out ---------------------------------------------------------------------------
@@ -51,27 +47,37 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    target = safe_next(form.next.data) or url_for("staff.home")
+    target = local_path(form.next.data) or url_for("staff.home")
     if current_user.is_authenticated:
         return redirect(target)
-    failed = False
+    failed, wait, throttled = False, 0, False
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data, now_utc())
+        attempt = login_throttle.attempt_login(
+            form.email.data, form.password.data, request.remote_addr, now_utc(),
+            login_throttle.ThrottleRules.from_config(current_app.config), current_app.config["SECRET_KEY"])
         db.session.commit()
-        if user is not None:
+        if attempt.user is not None:
             # A fresh session at login: nothing chosen before it carries over, except the language.
             lang = session.get("lang")
             session.clear()
             if lang:
                 session["lang"] = lang
-            login_user(user)
+            login_user(attempt.user)
+            staff_sessions.start(attempt.user)
             return redirect(target, code=303)
-        failed = True
-    return render_template("staff/login.html", form=form, failed=failed), (401 if failed else 200)
+        failed, wait, throttled = True, attempt.wait_seconds, attempt.throttled
+    response = render_template("staff/login.html", form=form, failed=failed, wait=wait, throttled=throttled)
+    if throttled:
+        return response, 429, {"Retry-After": str(wait)}
+    return response, (401 if failed else 200)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Ends this session and any copy of its cookie.
+        accounts.end_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("staff.login"), code=303)
@@ -174,9 +180,8 @@ def _agenda_csv_cells(row):
             booking.code, booking.staff_note]
 
 
-@bp.get("/agenda/<day>.csv")
-@roles_required(*STAFF)
-def agenda_csv(day):
+def _agenda_table(day):
+    """``(division, day, header, rows)`` of the agenda asked for, as the exports write it."""
     policy = current_policy()
     day = _day_or_404(day, policy)
     division = _agenda_division(_agenda_divisions())
@@ -187,9 +192,27 @@ def agenda_csv(day):
               _("Customer account"), _("Address"), _("Code"), _("Staff note")]
     rows = [_agenda_csv_cells(row) for row in agenda.rows]
     rows += [_agenda_csv_cells(bookings.AgendaRow(b.start_utc, b.end_utc, booking=b)) for b in agenda.cancelled]
-    filename = f"agenda-{division.slug}-{day.isoformat()}.csv"
-    return Response(csv_bytes(header, rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return division, day, header, rows
+
+
+def _download(body, mimetype, filename):
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/agenda/<day>.csv")
+@roles_required(*STAFF)
+def agenda_csv(day):
+    division, day, header, rows = _agenda_table(day)
+    return _download(csv_bytes(header, rows), "text/csv", f"agenda-{division.slug}-{day.isoformat()}.csv")
+
+
+@bp.get("/agenda/<day>.xlsx")
+@roles_required(*STAFF)
+def agenda_xlsx(day):
+    """The agenda as an Excel workbook: every cell text, so phone numbers show as typed."""
+    division, day, header, rows = _agenda_table(day)
+    return _download(xlsx_bytes(header, rows, title=day.isoformat()), XLSX_TYPE,
+                     f"agenda-{division.slug}-{day.isoformat()}.xlsx")
 
 
 # --- A booking's staff page and the actions on it -------------------------------------------------
@@ -203,7 +226,7 @@ def _booking_or_404(code):
 
 
 def _back_to(booking, form):
-    target = safe_next(form.next.data) or url_for("staff.booking", code=booking.code)
+    target = local_path(form.next.data) or url_for("staff.booking", code=booking.code)
     return redirect(target, code=303)
 
 
@@ -217,6 +240,7 @@ def booking(code):
         "staff/booking.html", booking=booking, day=booking.start_utc.astimezone(policy.tz).date(),
         may_mark=current_user.role in MARKERS and bookings.can_mark(booking, now, policy.tz),
         may_change=bookings.can_change(booking, now), may_move=current_user.role in BOOKERS,
+        just_booked=request.args.get("new") == "1" and booking.status == "booked",
         sms_to_phone=sms.wanted_for(booking),
     )
 
@@ -284,20 +308,23 @@ def move(code):
         flash(_("This booking can no longer be changed."), "error")
         return redirect(url_for("staff.booking", code=booking.code), code=303)
     form = StaffMoveForm()
-    problem = None
+    problem, problem_text = None, None
     if form.validate_on_submit():
         start_dt = parse_start(form.start.data, policy)
-        if start_dt is None:
-            refusal = bookings.SlotNotBookable()
-        else:
-            _done, refusal = commit_or_refuse(
-                lambda: bookings.reschedule_booking(booking, start_dt, now, policy, actor=staff_actor()))
+        refusal = move_refusal(booking, start_dt, now, policy, confirmed=form.confirm.data == "1",
+                               actor=staff_actor())
+        if refusal is None and form.confirm.data != "1":
+            form.confirm.data = "1"
+            return render_template("staff/move_confirm.html", booking=booking, form=form,
+                                   new_slot=bookings.slot_view_at(booking.division, start_dt, now, policy))
         if refusal is None:
             flash(_("%(code)s is moved.", code=booking.code) + _unmailed(booking), "success")
             return redirect(url_for("staff.booking", code=booking.code), code=303)
         problem = refusal.code
-    return render_template("staff/move.html", booking=booking, form=form, problem=problem,
-                           week=week_of_slots(booking.division, now, policy)), (409 if problem else 200)
+        problem_text = unbookable_message(refusal.reason, policy) if getattr(refusal, "reason", None) else None
+    return render_template("staff/move.html", booking=booking, form=form, problem=problem, problem_text=problem_text,
+                           week=week_of_slots(booking.division, now, policy, around=booking.start_utc)), \
+        (409 if problem else 200)
 
 
 # --- Search and booking on behalf of a caller -----------------------------------------------------
@@ -337,7 +364,7 @@ def book(slug):
     policy = current_policy()
     now = now_utc()
     form = PhoneBookingForm()
-    problem, alternatives = None, []
+    problem, alternatives, reason = None, [], None
     start_dt = parse_start(form.choose_start(request), policy)
     if start_dt is None:
         flash(_("Choose a time first."), "error")
@@ -352,11 +379,13 @@ def book(slug):
         if refusal is None:
             booking = made[0]
             flash(_("Booked: code %(code)s. Tell the caller the code.", code=booking.code), "success")
-            return redirect(url_for("staff.booking", code=booking.code), code=303)
-        problem, alternatives = refusal.code, refusal.alternatives
+            return redirect(url_for("staff.booking", code=booking.code, new=1), code=303)
+        problem, alternatives, reason = refusal.code, refusal.alternatives, getattr(refusal, "reason", None)
     elif slot is None or slot.available == 0:
         problem = bookings.SlotNotBookable.code if slot is None else bookings.SlotTaken.code
         alternatives = bookings.free_alternatives(division, start_dt, now, policy)
+        reason = bookings.unbookable_reason(division, start_dt, now, policy) if slot is None else None
     status = 409 if problem else (422 if form.errors else 200)
     return render_template("staff/book.html", division=division, form=form, slot=slot, start_dt=start_dt,
-                           problem=problem, alternatives=alternatives, note_topics=Topic.IN_HOUSE_NOTE), status
+                           problem=problem, alternatives=alternatives, note_topics=Topic.IN_HOUSE_NOTE,
+                           problem_text=unbookable_message(reason, policy) if reason else None), status

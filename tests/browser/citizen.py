@@ -9,7 +9,8 @@ TEXT = {
         "full_name": "Фамилия, имя и отчество", "phone": "Телефон", "email": "Электронная почта",
         "topic": "Отопление", "consent": "Даю согласие на обработку моих персональных данных для записи на приём",
         "submit": "Записаться", "booked": "Вы записаны", "moscow_time": "время московское", "when": "Когда",
-        "move": "Перенести на другое время", "moved": "Запись перенесена.", "cancel": "Отменить запись",
+        "move": "Перенести на другое время", "confirm_move": "Перенести запись", "moved": "Запись перенесена.",
+        "cancel": "Отменить запись",
         "cancelled": "Запись отменена.", "status_cancelled": "Отменена", "book_again": "Записаться на другое время",
         "errors": "Исправьте, пожалуйста:", "other_language": "English",
         "weekdays": r"понедельник|вторник|среда|четверг|пятница",
@@ -19,14 +20,15 @@ TEXT = {
         "full_name": "Full name", "phone": "Phone", "email": "E-mail",
         "topic": "Heating", "consent": "I agree to the processing of my personal data for this appointment",
         "submit": "Book the appointment", "booked": "You are booked", "moscow_time": "Moscow time", "when": "When",
-        "move": "Move to another time", "moved": "The appointment is moved.", "cancel": "Cancel the appointment",
+        "move": "Move to another time", "confirm_move": "Move the appointment", "moved": "The appointment is moved.", "cancel": "Cancel the appointment",
         "cancelled": "The appointment is cancelled.", "status_cancelled": "Cancelled",
         "book_again": "Book another time", "errors": "Please correct the following:", "other_language": "Русский",
         "weekdays": r"Monday|Tuesday|Wednesday|Thursday|Friday",
     },
 }
 DIVISION = "/divisions/severny-filial"
-PUBLIC_PAGES = ("index", "division", "book", "book-errors", "manage", "move", "cancel", "404")
+PUBLIC_PAGES = ("index", "division", "book", "book-errors", "manage", "move", "cancel", "erase", "erased", "consent",
+                "privacy", "404")
 
 
 def heading(page):
@@ -88,7 +90,11 @@ def open_public_page(page, name, live_server, lang):
         if name == "book-errors":
             submit(page, lang)
             expect(page.locator("#error-summary")).to_be_visible()
-    elif name in ("manage", "move", "cancel"):
+    elif name in ("consent", "privacy"):
+        page.goto(f"/{name}")
+    elif name == "erased":
+        page.goto("/bookings/erased")
+    elif name in ("manage", "move", "cancel", "erase"):
         code, token = live_server.book()
         page.goto(f"/bookings/{code}?token={token}&new=1" if name == "manage"
                   else f"/bookings/{code}/{name}?token={token}")

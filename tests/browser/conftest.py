@@ -32,6 +32,7 @@ from booking import create_app
 from booking.cli import seed_demo_divisions
 from booking.extensions import db
 from booking.core.timeutil import now_utc
+from booking.operator import DEMO_OPERATOR
 from skips import unavailable
 
 HERE = Path(__file__).resolve().parent
@@ -89,9 +90,11 @@ def live_server(tmp_path_factory):
     database = tmp_path_factory.mktemp("live") / "priyom.sqlite3"
     app = create_app({
         "SECRET_KEY": "browser-tests-secret-key-32-characters-long",
+        "PUBLIC_BASE_URL": "http://127.0.0.1",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         "MAIL_SUPPRESS_SEND": True,
         "RATELIMIT_ENABLED": False,
+        **DEMO_OPERATOR,
     })
 
     @app.after_request
@@ -105,6 +108,7 @@ def live_server(tmp_path_factory):
         db.session.commit()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links shown on the pages
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")

@@ -48,6 +48,11 @@ def test_a_citizen_books_moves_and_cancels(new_page, live_server, shoot, lang, s
     shoot(page, f"move-{tag}")
     go_to_next_week(page)
     page.locator("button.slot").first.click()
+    # The old and the new time side by side; nothing moves before the confirmation.
+    expect(page.locator(".move-compare .old-time")).to_contain_text(booked_for.split(" (")[0])
+    assert_fits_width(page)
+    shoot(page, f"move-confirm-{tag}")
+    page.get_by_role("button", name=t["confirm_move"], exact=True).click()
     expect(page.locator(".flash")).to_have_text(t["moved"])
     moved_to = when_of_appointment(page, lang)
     assert_local_time(moved_to, lang)
@@ -61,6 +66,8 @@ def test_a_citizen_books_moves_and_cancels(new_page, live_server, shoot, lang, s
     expect(page.locator(".flash")).to_have_text(t["cancelled"])
     expect(page.locator(".status")).to_have_text(t["status_cancelled"])
     expect(page.get_by_role("link", name=t["book_again"])).to_have_attribute("href", DIVISION)
+    expect(page.locator("a[href*='.ics']")).to_have_count(0)  # nothing to add to a calendar any more
+    expect(page.get_by_role("link", name=t["move"])).to_have_count(0)
     shoot(page, f"cancelled-{tag}")
 
 

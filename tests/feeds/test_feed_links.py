@@ -30,9 +30,9 @@ def test_feed_url_prints_a_working_https_and_webcal_url(client, runner, make_div
 
     https, webcal = feed_url_lines(runner, division.slug)
 
-    assert https.startswith("http://127.0.0.1:5000/feeds/agenda/") and https.endswith(".ics")
+    assert https.startswith("http://localhost/feeds/agenda/") and https.endswith(".ics")  # PUBLIC_BASE_URL
     assert webcal == "webcal://" + https.split("://", 1)[1]
-    response = client.get(https.removeprefix("http://127.0.0.1:5000"))
+    response = client.get(https.removeprefix("http://localhost"))
     assert response.status_code == 200 and b"BEGIN:VCALENDAR" in response.data
 
 
@@ -43,8 +43,8 @@ def test_feed_url_shows_the_same_link_until_rotated(client, runner, make_divisio
     rotated, _ = feed_url_lines(runner, division.slug, "--rotate")
 
     assert again == first and rotated != first
-    assert client.get(first.removeprefix("http://127.0.0.1:5000")).status_code == 404
-    assert client.get(rotated.removeprefix("http://127.0.0.1:5000")).status_code == 200
+    assert client.get(first.removeprefix("http://localhost")).status_code == 404
+    assert client.get(rotated.removeprefix("http://localhost")).status_code == 200
 
 
 def test_feed_url_uses_the_public_base_url(app, runner, make_division):

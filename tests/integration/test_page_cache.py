@@ -104,6 +104,11 @@ def test_a_closure_and_a_changed_rule_show_at_once(db, client, division, day):
     division.closures.append(Closure(first_day=day, last_day=day, reason="Отпуск"))
     db.session.commit()
     assert times_on(client.get(url).get_data(as_text=True), day) == []
+    assert "Отпуск" in client.get(url).get_data(as_text=True)
+    division.closures[0].reason = "Ремонт приёмной"
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "Ремонт приёмной" in page and "Отпуск" not in page
 
 
 def test_a_kept_page_is_never_served_in_the_other_language(client, division, day):

@@ -133,7 +133,10 @@ def test_move_to_another_free_slot(client, make_division, db):
     assert page.status_code == 200
     new_start = slot_start(day, "12:00").astimezone(MSK).isoformat()
     assert f'value="{new_start}"' in page.text
-    response = client.post(f"{path}/move", data={"csrf_token": csrf(page.text), "token": token, "start": new_start})
+    data = {"csrf_token": csrf(page.text), "token": token, "start": new_start}
+    asked = client.post(f"{path}/move", data=data)  # the new time is shown for confirmation first
+    assert asked.status_code == 200 and 'name="confirm" type="hidden" value="1"' in asked.text
+    response = client.post(f"{path}/move", data={**data, "confirm": "1"})
     assert response.status_code == 303
     booking = db.session.scalar(sa.select(Booking))
     assert booking.start_utc == slot_start(day, "12:00") and booking.sequence == 1

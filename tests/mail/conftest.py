@@ -115,6 +115,8 @@ def app_config(app_config, smtp_server):
         "MAIL_TIMEOUT": 5,
         "MAIL_DEFAULT_SENDER": "Приём — запись к руководителю <priyom@priyom.example>",
         "PUBLIC_BASE_URL": "https://priyom.example/",
+        # The test client asks for localhost; the links must still name the public address.
+        "EXTRA_TRUSTED_HOSTS": ["localhost"],
     }
 
 

@@ -75,3 +75,36 @@ def test_other_staff_are_refused(client, login, failed_message, role):
 def test_visitors_must_log_in(client, failed_message):
     assert client.get("/staff/outbox").status_code in (302, 401)
     assert client.post(f"/staff/outbox/{failed_message.id}/requeue").status_code in (302, 401)
+
+
+def test_waiting_messages_are_listed_with_their_next_attempt_and_last_error(app, db, client, login, make_division,
+                                                                           make_booking, smtp_server):
+    smtp_server.handler.refuse = {"petrov@example.ru": "451 4.3.0 Try later"}
+    make_booking(make_division(), slot_start(first_free_day(), "10:20"), email="petrov@example.ru")
+    delivery.deliver_all_due(now_utc())  # one failed attempt: retried later, not failed for good
+    login("admin")
+    html = client.get("/staff/outbox").get_data(as_text=True)
+    waiting = html.split('id="waiting-heading"', 1)[1].split('id="failed-heading"', 1)[0]
+    assert "petrov@example.ru" in waiting and "451 4.3.0 Try later" in waiting
+    [message] = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert message.status == "pending" and message.next_attempt_at > message.created_at
+    from booking.web.formatting import long_datetime
+    assert str(long_datetime(message.next_attempt_at)) in waiting
+    assert "Waiting: 1" in html and "No message has failed." in html
+    assert "No mail server is configured" not in html
+
+
+def test_without_a_mail_server_the_page_says_so_and_lists_what_waits(app, db, client, login, make_division,
+                                                                     make_booking):
+    app.config["MAIL_SERVER"] = ""
+    for n in range(3):
+        make_booking(make_division(), slot_start(first_free_day(), "10:20"), email=f"wait{n}@example.ru")
+    login("admin")
+    client.get("/lang/ru?next=/staff/outbox")
+    html = client.get("/staff/outbox").get_data(as_text=True)
+    assert "Почтовый сервер не настроен: письма не отправляются." in html
+    assert "Все письма доставлены" not in html and "Ожидают отправки: 3" in html
+    waiting = html.split('id="waiting-heading"', 1)[1].split('id="failed-heading"', 1)[0]
+    assert all(f"wait{n}@example.ru" in waiting for n in range(3))
+    # The menu and the title call the page the same.
+    assert html.count("Исходящие письма") >= 3  # <title>, menu, <h1>

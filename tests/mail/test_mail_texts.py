@@ -52,8 +52,9 @@ def test_every_russian_message_is_all_russian_and_greets_by_name_and_patronymic(
     if kind != Kind.MANAGE_LINK:
         assert "Кто принимает: директор филиала Карпов Алексей Викторович" in rendered.text
     assert f"+7{NBSP}495{NBSP}000-00-00" in rendered.text
-    assert "Письмо отправлено автоматически сервисом записи на приём «Приём». Отвечать на него не нужно." \
-        in rendered.text
+    # The footer names the service and its operator (the fictional one of tests and demonstrations).
+    assert ("Письмо отправлено автоматически сервисом записи на приём «Приём» (АО «Теплосеть-Демо»). "
+            "Отвечать на него не нужно.") in rendered.text
 
 
 def test_russian_subjects_put_in_before_the_time_and_a_comma_before_the_code(booked):

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import uuid
 from datetime import time as clock
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from booking import create_app
@@ -54,6 +56,7 @@ def scratch_database(directory):
 def build_app(url, **config):
     """An application on ``url`` (not created tables: see :func:`create_schema`)."""
     settings = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
+                "PUBLIC_BASE_URL": "http://localhost",
                 "WTF_CSRF_ENABLED": True, "MAIL_SUPPRESS_SEND": True, "RATELIMIT_ENABLED": False}
     settings.update(config)
     return create_app(settings)
@@ -117,6 +120,7 @@ class Gunicorn:
         env.update({
             "DATABASE_URL": self.database_url,
             "SECRET_KEY": secrets.token_hex(32),
+            "PUBLIC_BASE_URL": "http://127.0.0.1",
             "FLASK_RATELIMIT_ENABLED": "false",
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
         })
@@ -207,3 +211,22 @@ def api_payload(slug, start_dt, **fields):
                "email": "petrov@example.ru", "phone": "+79161234567", "topic": "heating", "consent": True}
     payload.update(fields)
     return payload
+
+
+def fresh_clone(directory):
+    """A ``git clone`` of the repository, with the working tree's edits and new files, and the venv linked."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    clone = Path(directory) / "priyom"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True)
+    listed = subprocess.run(["git", "ls-files", "--modified", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_symlink() or not source.exists():
+            (clone / name).unlink(missing_ok=True)  # deleted in the working tree, or a link such as .venv
+            continue
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, clone / name)
+    (clone / ".venv").symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
+    return clone

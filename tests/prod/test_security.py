@@ -13,7 +13,7 @@ from booking.config import DEV_SECRET_KEY, ConfigurationError, settle_secret_key
 from booking.models import Booking, BookingStatus
 from booking.security import redact
 from helpers import MSK, first_free_day, slot_start
-from prod.kit import ROOT, api_payload, booking_form, csrf_token
+from prod.kit import ROOT, api_payload, booking_form, csrf_token, fresh_clone
 
 
 @pytest.fixture
@@ -158,12 +158,15 @@ def test_proxy_headers_count_only_when_configured(app_config, make_division, mak
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "priyom.example.ru",
                  "X-Forwarded-For": "203.0.113.9"}
 
-    plain = create_app(app_config).test_client().get(url, headers=forwarded).get_data(as_text=True)
-    assert 'http://localhost/bookings/' in plain
+    plain = create_app(app_config).test_client().get(url, headers=forwarded)
+    assert plain.status_code == 200 and 'http://localhost/bookings/' in plain.text
 
-    proxied_app = create_app({**app_config, "PROXY_FIX_X_FOR": 1, "PROXY_FIX_X_PROTO": 1, "PROXY_FIX_X_HOST": 1})
-    proxied = proxied_app.test_client().get(url, headers=forwarded).get_data(as_text=True)
-    assert 'https://priyom.example.ru/bookings/' in proxied
+    proxy_fix = {"PROXY_FIX_X_FOR": 1, "PROXY_FIX_X_PROTO": 1, "PROXY_FIX_X_HOST": 1}
+    # The forwarded host now counts, and it is not this deployment's address.
+    assert create_app({**app_config, **proxy_fix}).test_client().get(url, headers=forwarded).status_code == 400
+    proxied_app = create_app({**app_config, **proxy_fix, "PUBLIC_BASE_URL": "https://priyom.example.ru"})
+    proxied = proxied_app.test_client().get(url, headers=forwarded)
+    assert proxied.status_code == 200 and 'https://priyom.example.ru/bookings/' in proxied.text
 
 
 # --- the secret key ---------------------------------------------------------------------------
@@ -193,13 +196,15 @@ def test_demo_and_debug_get_a_random_key_kept_in_the_instance_folder(tmp_path, m
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 
 
-def test_the_application_refuses_to_start_without_a_secret_key():
+def test_the_application_refuses_to_start_without_a_secret_key(tmp_path):
+    # A fresh clone: this checkout's instance/ may be a demonstration's, which runs without one.
+    clone = fresh_clone(tmp_path)
     env = {k: v for k, v in os.environ.items()
            if k not in ("SECRET_KEY", "DEMO_MODE", "FLASK_DEBUG") and not k.startswith("FLASK_")}
-    result = subprocess.run([sys.executable, "-c", "import app"], cwd=ROOT, env=env, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", "import app"], cwd=clone, env=env, capture_output=True, text=True,
                             timeout=60)
-    assert result.returncode != 0
-    assert "SECRET_KEY is not set" in result.stderr
+    assert result.returncode == 2
+    assert "SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_demo_mode_starts_with_zero_configuration(monkeypatch):
@@ -209,9 +214,20 @@ def test_demo_mode_starts_with_zero_configuration(monkeypatch):
     for name in [k for k in os.environ if k == "SECRET_KEY" or k.startswith("FLASK_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("DEMO_MODE", "1")
-    app = create_app()
-    assert app.config["SECRET_KEY"] not in ("", None, DEV_SECRET_KEY)
-    assert app.config["SECRET_KEY"] == create_app().config["SECRET_KEY"]
+    monkeypatch.setenv("PORT", "5123")
+    marker = ROOT / "instance" / "demo"
+    kept = marker.read_bytes() if marker.exists() else None
+    try:
+        app = create_app()
+        assert app.config["SECRET_KEY"] not in ("", None, DEV_SECRET_KEY)
+        assert app.config["SECRET_KEY"] == create_app().config["SECRET_KEY"]
+        assert app.config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5123"
+        assert marker.read_text().strip() == "http://127.0.0.1:5123"
+    finally:  # this checkout's own demonstration, if any, keeps its address
+        if kept is None:
+            marker.unlink(missing_ok=True)
+        else:
+            marker.write_bytes(kept)
 
 
 # --- logs -------------------------------------------------------------------------------------

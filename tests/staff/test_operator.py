@@ -31,7 +31,7 @@ def test_operator_finds_a_free_slot_and_books_it_for_the_caller(client, db, make
     response = book_for_caller(client, division, start)
     assert response.status_code == 303
     booking = db.session.query(Booking).one()
-    assert response.headers["Location"] == f"/staff/bookings/{booking.code}"
+    assert response.headers["Location"] == f"/staff/bookings/{booking.code}?new=1"
     assert (booking.channel, booking.created_by_id, booking.phone) == ("phone", operator.id, "+79167654321")
     assert booking.start_utc == start and booking.status == BookingStatus.BOOKED
     assert audit_trail(db, booking) == [("created", "operator", operator.id, "phone")]
@@ -39,6 +39,11 @@ def test_operator_finds_a_free_slot_and_books_it_for_the_caller(client, db, make
     assert f"Booked: code {booking.code}." in page
     assert "Booked by phone by operator Анна Смирнова" in page
     assert "Hotline operator: Анна Смирнова" in page
+    # What to read out to the caller: the code, the time, the place and what to bring.
+    read_out = page.split('id="read-out-heading"', 1)[1].split("</section>", 1)[0]
+    for expected in (booking.code, "10:20–10:40", division.address, "Please bring your passport"):
+        assert expected in read_out, expected
+    assert 'id="read-out-heading"' not in text(client.get(f"/staff/bookings/{booking.code}"))
 
 
 def test_the_form_needs_the_callers_consent_and_details(client, db, make_division, make_user, login_as, coming_day):
@@ -70,7 +75,8 @@ def test_a_caller_without_e_mail_is_booked_and_nothing_is_mailed(client, db, mak
 
     # A reminder is never due for it, and a move or a cancellation reminds staff to call.
     assert outbox.queue_due_reminders(start - timedelta(hours=20), [timedelta(hours=24)]) == 0
-    moved = post(client, f"/staff/bookings/{booking.code}/move", {"start": slot_start(coming_day, "12:00").isoformat()})
+    moved = post(client, f"/staff/bookings/{booking.code}/move",
+                 {"start": slot_start(coming_day, "12:00").isoformat(), "confirm": "1"})
     assert moved.status_code == 303
     page = text(client.get(moved.headers["Location"]))
     assert "The visitor has no e-mail: tell them by phone, +7 916 765-43-21." in page
@@ -149,7 +155,11 @@ def test_operator_moves_a_booking_to_another_free_slot(client, db, make_division
     new_start = slot_start(coming_day, "12:20")
     page = text(client.get(f"/staff/bookings/{booking.code}/move?week={coming_day.isoformat()}"))
     assert f'value="{new_start.astimezone(MSK).isoformat()}"' in page
-    response = post(client, f"/staff/bookings/{booking.code}/move", {"start": new_start.isoformat()})
+    asked = post(client, f"/staff/bookings/{booking.code}/move", {"start": new_start.isoformat()})
+    assert asked.status_code == 200 and "12:20–12:40" in text(asked)  # shown first, not yet moved
+    db.session.refresh(booking)
+    assert booking.start_utc == slot_start(coming_day, "10:00")
+    response = post(client, f"/staff/bookings/{booking.code}/move", {"start": new_start.isoformat(), "confirm": "1"})
     assert response.status_code == 303
     db.session.refresh(booking)
     assert booking.start_utc == new_start and booking.sequence == 1

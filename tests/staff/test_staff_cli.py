@@ -81,3 +81,13 @@ def test_set_password_replaces_it_and_lifts_a_lock_out(runner, db, make_user):
 def test_set_password_for_an_unknown_email_fails(runner, db):
     result = runner.invoke(args=["set-password", "--email", "nobody@priyom.example", "--password", "long enough 1"])
     assert result.exit_code != 0 and "No account with this e-mail." in result.output
+
+
+def test_staff_addresses_are_checked_the_same_way_everywhere(db, runner):
+    """create-user reads an address as the forms do (email-validator): refused when it is none, stored lower-cased."""
+    result = runner.invoke(args=["create-user", "--email", "not an address@", "--role", "operator",
+                                 "--password", "correct horse battery"])
+    assert result.exit_code != 0 and "name@example.ru" in result.output
+    result = runner.invoke(args=["create-user", "--email", "Operator@Example.RU", "--role", "operator",
+                                 "--password", "correct horse battery"])
+    assert result.exit_code == 0 and "operator@example.ru" in result.output

@@ -1,12 +1,9 @@
-"""Logging in and out: CSRF, safe redirects, hashed passwords, lock-out after failed attempts."""
+"""Logging in and out: CSRF, safe redirects, hashed passwords (throttling: test_login_throttle.py)."""
 import re
-from datetime import timedelta
-
 import pytest
 
 from booking.models import User
-from booking.core.timeutil import now_utc
-from staff_support import PASSWORD, csrf_token, log_in, post, text
+from staff_support import PASSWORD, csrf_token, log_in, text
 
 GENERIC_FAILURE = "The e-mail or the password is not right."
 
@@ -60,34 +57,6 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_user)
     assert GENERIC_FAILURE in text(wrong) and GENERIC_FAILURE in text(unknown)
     # Identical pages but for the address typed and the form's (time-stamped) CSRF token.
     assert same_page(wrong, user.email) == same_page(unknown, "nobody@priyom.example")
-
-
-def test_five_failures_lock_the_account_even_for_the_right_password(client, db, make_user):
-    user = make_user("head")
-    for _ in range(5):
-        assert log_in(client, user.email, "guess").status_code == 401
-    db.session.refresh(user)
-    assert user.locked_until is not None and user.locked_until > now_utc() + timedelta(minutes=14)
-    locked = log_in(client, user.email, PASSWORD)
-    assert locked.status_code == 401 and GENERIC_FAILURE in text(locked)
-    # The lock ends on its own.
-    user.locked_until = now_utc() - timedelta(seconds=1)
-    db.session.commit()
-    assert log_in(client, user.email, PASSWORD).status_code == 303
-    db.session.refresh(user)
-    assert user.failed_logins == 0 and user.locked_until is None
-
-
-def test_a_success_resets_the_count_of_failures(client, db, make_user):
-    user = make_user("head")
-    for _ in range(4):
-        log_in(client, user.email, "guess")
-    assert log_in(client, user.email, PASSWORD).status_code == 303
-    post(client, "/logout")
-    for _ in range(4):
-        log_in(client, user.email, "guess")
-    db.session.refresh(user)
-    assert user.locked_until is None
 
 
 def test_a_deactivated_account_cannot_log_in(client, make_user):

@@ -1,0 +1,66 @@
+"""Messages to staff through the outbox: rows with no booking, rendered from their own templates.
+
+They travel like the citizens' messages (queued in the transaction of the change,
+delivered by the same workers, retried, listed at ``/staff/outbox`` when they
+fail), but they concern an account, not a booking, so ``booking_id`` stays empty
+and the personal-data purge of bookings never touches them. Staff messages are
+in Russian, the working language of the staff.
+"""
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+
+from ..extensions import db
+from ..i18n import long_datetime
+from ..models import OutboxMessage
+from .common import Status, checked_address, header_text
+from .compose import Rendered, compose
+
+ACCOUNT_LOCKED = "account_locked"
+
+SUBJECTS = {
+    ACCOUNT_LOCKED: "{service}: учётная запись {email} заблокирована после множества неверных паролей",
+}
+
+
+def _render(template, context):
+    return current_app.jinja_env.get_template(template).render(context)
+
+
+def queue_staff_message(kind, recipient, name, context, now, dedup_key):
+    """Write a ``kind`` message for a member of staff to the outbox, once per ``dedup_key``."""
+    if db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)) is not None:
+        return False
+    config = current_app.config
+    context = {"lang": "ru", "service_name": config["SERVICE_NAME"], "operator_name": config["OPERATOR_NAME"],
+               "hotline": config["HOTLINE_PHONE"], **context}
+    with force_locale("ru"):
+        rendered = Rendered(
+            subject=header_text(SUBJECTS[kind].format(service=context["service_name"], **context), 300),
+            text=_render(f"email/staff/{kind}.txt", context),
+            html=_render(f"email/staff/{kind}.html", context))
+    message = OutboxMessage(dedup_key=dedup_key, booking_id=None, kind=kind, recipient=recipient,
+                            subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
+                            status=Status.PENDING, attempts=0, next_attempt_at=now, created_at=now)
+    try:
+        message.recipient = checked_address(recipient)
+    except ValueError as exc:
+        message.status, message.last_error = Status.FAILED, f"invalid address: {exc}"[:500]
+    else:
+        message.raw_message = compose(rendered, message.recipient, name, now)
+    db.session.add(message)
+    db.session.flush()
+    return True
+
+
+def queue_account_locked(user, admins, failures, now):
+    """Tell ``user`` and every administrator that ``user``'s account is locked, and until when."""
+    with force_locale("ru"):
+        context = {"email": user.email, "failures": failures, "until": long_datetime(user.locked_until),
+                   "at": long_datetime(now)}
+    stamp = f"{user.locked_until:%Y%m%dT%H%M%S}"
+    recipients = [user] + [admin for admin in admins if admin.id != user.id]
+    for recipient in recipients:
+        queue_staff_message(ACCOUNT_LOCKED, recipient.email, recipient.name,
+                            {**context, "to_holder": recipient.id == user.id}, now,
+                            dedup_key=f"{ACCOUNT_LOCKED}:{user.id}:{stamp}:{recipient.id}")
