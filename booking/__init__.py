@@ -141,7 +141,8 @@ def register_commands(app):
 
 def register_template_helpers(app):
     from . import links
-    from .web import formatting
+    from .web import formatting, page_cache
 
     formatting.init_app(app)
     links.init_app(app)
+    page_cache.init_app(app)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .core.timeutil import now_utc
 from .core.vocabulary import BookingStatus, Role, Topic  # noqa: F401  (re-exported for the tables' users)
+from . import change_counts
 from .extensions import db
 
 
@@ -70,6 +71,15 @@ class Division(db.Model):
 
     def __repr__(self):
         return f"<Division {self.slug}>"
+
+
+class BookingChangeCount(db.Model):
+    """How many times the bookings of a division were written: kept by triggers (see :mod:`booking.change_counts`)."""
+
+    __tablename__ = "booking_change_count"
+
+    division_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    changes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
 class ReceptionRule(db.Model):
@@ -179,6 +189,9 @@ class Booking(db.Model):
 
     def __repr__(self):
         return f"<Booking {self.code} {self.status}>"
+
+
+change_counts.attach(Booking.__table__)
 
 
 user_division = sa.Table(

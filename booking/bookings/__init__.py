@@ -8,10 +8,12 @@ surfaces as :class:`SlotTaken`. Callers use the names below, as
 """
 from .agenda import (STAFF_MARKS, STAFF_NOTE_MAX, Agenda, AgendaRow, agenda_day, bookings_for_day, can_mark,
                      mark_booking, search_bookings, set_staff_note)
-from .availability import (Availability, active_divisions, all_divisions, availability, division_availability,
+from .availability import (Availability, active_divisions, all_divisions, availability, catalog_key,
+                           change_count, division_availability,
                            free_alternatives, get_division, schedule_slots, slot_view_at, slot_views,
                            unbookable_reason)
-from .operations import (audit, bookings_by_code, can_change, cancel_booking, create_booking, find_booking,
+from .operations import (audit, booking_snapshot, bookings_by_code, can_change, cancel_booking, create_booking,
+                         find_booking,
                          find_booking_by_code, renew_manage_token, reschedule_booking, send_manage_link)
 from .schedule_changes import (ClosureSpec, RuleSpec, affected_bookings, closures_with, off_schedule_bookings,
                                rules_with, settle_affected)
@@ -22,9 +24,10 @@ from .values import (CODE_ALPHABET, Actor, BookingError, CitizenDetails, LimitRe
 __all__ = [
     "STAFF_MARKS", "STAFF_NOTE_MAX", "Agenda", "AgendaRow", "agenda_day", "bookings_for_day", "can_mark",
     "mark_booking", "search_bookings", "set_staff_note",
-    "Availability", "active_divisions", "all_divisions", "availability", "division_availability",
+    "Availability", "active_divisions", "all_divisions", "availability", "catalog_key", "change_count",
+    "division_availability",
     "free_alternatives", "get_division", "schedule_slots", "slot_view_at", "slot_views", "unbookable_reason",
-    "audit", "bookings_by_code", "can_change", "cancel_booking", "create_booking", "find_booking",
+    "audit", "booking_snapshot", "bookings_by_code", "can_change", "cancel_booking", "create_booking", "find_booking",
     "find_booking_by_code",
     "renew_manage_token", "reschedule_booking", "send_manage_link",
     "ClosureSpec", "RuleSpec", "affected_bookings", "closures_with", "off_schedule_bookings", "rules_with",

@@ -7,6 +7,7 @@ every call, and statements are built once.
 """
 import contextlib
 import functools
+import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..core import scheduling
+from ..database import committed_rows
 from ..extensions import db
-from ..models import Booking, BookingStatus, Closure, Division, ReceptionRule, UTCDateTime
+from ..models import (Booking, BookingChangeCount, BookingStatus, Closure, District, Division, ReceptionRule,
+                      UTCDateTime)
 from .values import SlotNotBookable, SlotView
 
 def active_divisions():
@@ -50,13 +53,16 @@ _HELD_PLACES = (
     .group_by(Booking.start_utc)
     .order_by(Booking.start_utc)
 )
+# What a division's public pages show of it besides its hours: part of their keys (see division_availability).
+_SHOWN_COLUMNS = tuple(c for c in Division.__table__.columns if c.key not in ("id", "created_at"))
 _ACTIVE_DIVISION_RULES = (
-    sa.select(Division.id, ReceptionRule.weekday, ReceptionRule.start_time, ReceptionRule.end_time,
+    sa.select(Division.id, *_SHOWN_COLUMNS, ReceptionRule.weekday, ReceptionRule.start_time, ReceptionRule.end_time,
               ReceptionRule.slot_minutes, ReceptionRule.places, ReceptionRule.valid_from, ReceptionRule.valid_until)
     .outerjoin(ReceptionRule, ReceptionRule.division_id == Division.id)
     .where(Division.slug == sa.bindparam("slug"), Division.active)
 )
-_CLOSURES = sa.select(Closure.first_day, Closure.last_day).where(Closure.division_id == sa.bindparam("division_id"))
+_CLOSURES = (sa.select(Closure.first_day, Closure.last_day, Closure.reason)
+             .where(Closure.division_id == sa.bindparam("division_id")).order_by(Closure.id))
 
 
 def _held_places(division_id, first_dt, last_dt, conn=None):
@@ -71,12 +77,60 @@ def _held_places(division_id, first_dt, last_dt, conn=None):
     return tuple(zip(*rows)) or ((), ())
 
 
+_CHANGES_SQL = "SELECT changes FROM booking_change_count WHERE division_id = ?"
+# Per engine: {(division_id, changes, first_dt, last_dt): what _held_places read then}.
+_HELD = weakref.WeakKeyDictionary()
+_HELD_MAX = 1024
+_HELD_LOCK = threading.Lock()
+
+
+def _change_count(engine, division_id):
+    """The division's count of booking changes (None before its first), as committed."""
+    _names, rows = committed_rows(engine, _CHANGES_SQL, (division_id,))
+    return rows[0][0] if rows else None
+
+
+def change_count(division_id):
+    """The division's count of booking changes as committed: equal counts, equal bookings."""
+    return _change_count(db.engine, division_id)
+
+
+def _counted_held_places(division_id, first_dt, last_dt, engine):
+    """``(held, key)``: :func:`_held_places`, read again only when the division's bookings were written.
+
+    The count is read first and the places after it, so what is kept under a
+    count is never older than the count says (see :mod:`booking.change_counts`).
+    An in-memory database, whose one connection may hold the session's
+    uncommitted writes, never uses the cache.
+    """
+    changes = _change_count(engine, division_id)
+    if isinstance(engine.pool, (sa.pool.StaticPool, sa.pool.SingletonThreadPool)):
+        with _reading() as conn:
+            held = _held_places(division_id, first_dt, last_dt, conn)
+        return held, None
+    cache = _HELD.setdefault(engine, {})
+    key = (division_id, changes, first_dt, last_dt)
+    held = cache.get(key)
+    if held is None:
+        with _reading() as conn:
+            held = _held_places(division_id, first_dt, last_dt, conn)
+        with _HELD_LOCK:
+            if len(cache) >= _HELD_MAX:
+                cache.pop(next(iter(cache)))
+            cache[key] = held
+    return held, ("changes", changes)
+
+
 def _counts(held):
     """What :func:`_held_places` returned as ``{slot start (aware UTC): places held}``."""
-    dialect = db.session.get_bind().dialect
+    return dict(zip(map(start_converter(db.engine.dialect), held[0]), held[1]))
+
+
+@functools.lru_cache(maxsize=8)
+def start_converter(dialect):
+    """A function turning a slot start as ``dialect``'s driver returns it into an aware UTC datetime."""
     column_type = Booking.__table__.c.start_utc.type
-    convert = column_type.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value)
-    return dict(zip(map(convert, held[0]), held[1]))
+    return column_type.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value)
 
 
 
@@ -101,6 +155,9 @@ class Availability:
     slots: list
     held: tuple  # (starts as stored, places held) of the slots with a holder
     key: tuple
+    division_id: int = None
+    # The division's name, address, texts… as read with its schedule (division_availability only).
+    shown: tuple = ()
 
     @functools.cached_property
     def counts(self):
@@ -125,16 +182,15 @@ def availability(division, now, policy, first_day=None, last_day=None):
 def division_availability(slug, now, policy, first_day=None, last_day=None):
     """:func:`availability` of the active division ``slug``, or None: the public listing's lean path.
 
-    The division's schedule (its rules and closures) comes from a per-process
-    cache kept for ``SCHEDULE_CACHE_SECONDS``; the places held are read every time.
+    The division's schedule (its rules and closures) and texts come from a
+    per-process cache kept for ``SCHEDULE_CACHE_SECONDS``; the places held are
+    read every time.
     """
-    with _reading() as conn:
-        schedule = _cached_schedule(slug, conn, policy.schedule_cache_seconds)
-        if schedule is None:
-            return None
-        division_id, rules, closures = schedule
-        return _availability(division_id, rules, closures, now, policy, first_day, last_day,
-                             conn)
+    schedule = _cached_schedule(slug, policy.schedule_cache_seconds)
+    if schedule is None:
+        return None
+    division_id, rules, closures, shown = schedule
+    return _availability(division_id, rules, closures, now, policy, first_day, last_day, shown=shown, counted=True)
 
 
 @contextlib.contextmanager
@@ -158,8 +214,8 @@ def _reading():
 _SCHEDULES = weakref.WeakKeyDictionary()
 
 
-def _cached_schedule(slug, conn, max_age):
-    """``(division_id, rules, closures)`` of the active division ``slug``, or None.
+def _cached_schedule(slug, max_age):
+    """``(division_id, rules, closures, shown)`` of the active division ``slug``, or None (``shown``: its texts).
 
     Rules and closures change a few times a year and the listing is read all
     day: reading them once per process every few seconds instead of on every
@@ -168,41 +224,79 @@ def _cached_schedule(slug, conn, max_age):
     within ``SCHEDULE_CACHE_SECONDS``; a booking is always checked against the
     rules as they are.
     """
-    cache = _SCHEDULES.setdefault(conn.engine, {})
+    cache = _SCHEDULES.setdefault(db.engine, {})
     found = cache.get(slug)
     if found is not None and found[0] > time.monotonic():
         return found[1]
-    rows = conn.execute(_ACTIVE_DIVISION_RULES, {"slug": slug}).all()
-    if not rows:
-        return None  # not remembered: unknown names must not fill the cache
-    division_id = rows[0][0]
-    rules = scheduling.rule_values(scheduling.RuleValues(*row[1:]) for row in rows if row[1] is not None)
-    closures = scheduling.closure_values(scheduling.ClosureValues(*row)
-                                         for row in conn.execute(_CLOSURES, {"division_id": division_id}))
-    schedule = (division_id, rules, closures)
+    with _reading() as conn:
+        rows = conn.execute(_ACTIVE_DIVISION_RULES, {"slug": slug}).all()
+        if not rows:
+            return None  # not remembered: unknown names must not fill the cache
+        division_id = rows[0][0]
+        closure_rows = conn.execute(_CLOSURES, {"division_id": division_id}).all()
+    closures = scheduling.closure_values(scheduling.ClosureValues(row[0], row[1]) for row in closure_rows)
+    shown = len(_SHOWN_COLUMNS)
+    rules = scheduling.rule_values(scheduling.RuleValues(*row[1 + shown:]) for row in rows
+                                   if row[1 + shown] is not None)
+    # The pages show each closure's reason too.
+    schedule = (division_id, rules, closures, tuple(rows[0][1:1 + shown]) + (tuple(map(tuple, closure_rows)),))
     cache[slug] = (time.monotonic() + max_age, schedule)
     return schedule
 
 
+_CATALOG_DIVISIONS = (
+    sa.select(Division.id, *_SHOWN_COLUMNS, ReceptionRule.weekday, ReceptionRule.start_time, ReceptionRule.end_time,
+              ReceptionRule.valid_from, ReceptionRule.valid_until)
+    .outerjoin(ReceptionRule, ReceptionRule.division_id == Division.id)
+    .where(Division.active).order_by(Division.id, ReceptionRule.id)
+)
+_CATALOG_DISTRICTS = sa.select(District.id, District.name, District.division_id).order_by(District.id)
+
+
+def catalog_key(policy):
+    """A value equal as long as the list of divisions is: their texts, hours and districts.
+
+    Read from the database at most every ``SCHEDULE_CACHE_SECONDS`` per process,
+    like the schedules, and at once after this process changed any of it.
+    """
+    cache = _SCHEDULES.setdefault(db.engine, {})
+    found = cache.get(_CATALOG)
+    if found is not None and found[0] > time.monotonic():
+        return found[1]
+    with _reading() as conn:
+        key = tuple(tuple(map(tuple, conn.execute(query))) for query in (_CATALOG_DIVISIONS, _CATALOG_DISTRICTS))
+    cache[_CATALOG] = (time.monotonic() + policy.schedule_cache_seconds, key)
+    return key
+
+
+_CATALOG = ("catalog",)  # beside the schedules, under a name no slug can have
+
+
 @sa.event.listens_for(Session, "after_flush")
 def _forget_schedules(session, _flush_context):
-    """Drop this process's cached schedules when it changes a division, a rule or a closure."""
+    """Drop this process's cached schedules when it changes a division, a rule, a closure or a district."""
     touched = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, (Division, ReceptionRule, Closure)) for obj in touched):
+    if any(isinstance(obj, (Division, ReceptionRule, Closure, District)) for obj in touched):
         _SCHEDULES.pop(session.get_bind(), None)
 
 
-def _availability(division_id, rules, closures, now, policy, first_day, last_day, conn=None):
+def _availability(division_id, rules, closures, now, policy, first_day, last_day, conn=None, shown=(),
+                  counted=False):
     window = scheduling.booking_window(now, policy.tz, policy.horizon_days, policy.min_notice_minutes)
     lo = first_day or window.first_day
     hi = last_day or window.last_day
     holidays = scheduling.public_holidays(lo, hi, policy.holiday_country)
     slots = scheduling.bookable_slots(rules, closures, holidays, window, policy.tz, lo, hi)
-    held = _held_places(division_id, slots[0].start_dt, slots[-1].end_dt, conn) if slots else ((), ())
-    # The slots follow from the schedule's inputs and the first bookable start; the views add what is held.
+    held, held_key = ((), ()), None
+    if slots and counted:
+        held, held_key = _counted_held_places(division_id, slots[0].start_dt, slots[-1].end_dt, db.engine)
+    elif slots:
+        held = _held_places(division_id, slots[0].start_dt, slots[-1].end_dt, conn)
+    # The slots follow from the schedule's inputs and the first bookable start; the views add what is held
+    # (named by the division's count of changes when it was read under one: the same count, the same places).
     key = (rules, closures, policy.tz, policy.holiday_country, max(lo, window.first_day), min(hi, window.last_day),
-           slots[0].start_dt if slots else None, held)
-    return Availability(slots, held, key)
+           slots[0].start_dt if slots else None, division_id if held_key else None, held_key or held)
+    return Availability(slots, held, key, division_id, shown)
 
 
 def slot_views(division, now, policy, first_day=None, last_day=None, only_free=True):

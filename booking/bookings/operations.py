@@ -6,14 +6,16 @@ the ``uq_booking_place`` index; a lost race surfaces as :class:`SlotTaken`.
 """
 import hashlib
 import hmac
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..database import committed_rows
 from ..models import AuditEntry, Booking, BookingStatus
 from ..notify import outbox
-from .availability import alternatives, bookable_slot
+from .availability import start_converter, alternatives, bookable_slot
 from .values import (Actor, LimitReached, NotChangeable, SlotNotBookable, SlotTaken, code_candidates, hash_token,
                      new_code, new_token)
 
@@ -144,6 +146,35 @@ def find_booking(code, token):
     for booking in bookings_by_code(code):
         if hmac.compare_digest(booking.manage_token_hash, digest):
             return booking
+    return None
+
+
+class BookingSnapshot(NamedTuple):
+    """Every column of a booking and of its division as read (``values``), and what decides if it can change."""
+
+    values: tuple
+    status: str
+    start_utc: object
+
+
+def booking_snapshot(code, token):
+    """:class:`BookingSnapshot` of the booking ``code`` whose manage token is ``token``, else None.
+
+    One read of committed rows, no ORM objects: what the citizen's page shows
+    follows from these values, so they can key it (:func:`find_booking` loads
+    the booking itself).
+    """
+    if not code or not token:
+        return None
+    digest = hash_token(token)
+    codes = code_candidates(code)
+    names, rows = committed_rows(db.engine, "SELECT booking.*, division.* FROM booking JOIN division ON "
+                                 "division.id = booking.division_id WHERE booking.code IN "
+                                 f"({', '.join('?' for _code in codes)})", tuple(codes))
+    for row in rows:
+        if hmac.compare_digest(row[names.index("manage_token_hash")], digest):
+            start = start_converter(db.engine.dialect)(row[names.index("start_utc")])
+            return BookingSnapshot(tuple(row), row[names.index("status")], start)
     return None
 
 

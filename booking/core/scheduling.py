@@ -88,9 +88,15 @@ _MONTHS_GENITIVE = ("января", "февраля", "марта", "апрел�
 _TRANSFERRED_RU = re.compile(r"^Выходной \(перенесено с (\d\d)\.(\d\d)\.\d{4}\)$")
 
 
+@lru_cache(maxsize=64)
+def _holiday_names(country, year, language):
+    # Building a country's calendar costs milliseconds; a week page asks for seven days of it.
+    return dict(holidays_lib.country_holidays(country, years=year, language=language))
+
+
 def holiday_name(day, country="RU", language="ru"):
     """The holiday's name on ``day``, or None: «Выходной день (перенесён с 4 января)»."""
-    name = holidays_lib.country_holidays(country, years=day.year, language=language).get(day)
+    name = _holiday_names(country, day.year, language).get(day)
     match = _TRANSFERRED_RU.match(name or "")
     if match:
         return f"Выходной день (перенесён с {int(match[1])}\u00a0{_MONTHS_GENITIVE[int(match[2]) - 1]})"

@@ -1,6 +1,6 @@
 """What the HTML views share: the request's policy and language, looking things up or answering 404,
 reading a form into an operation's input, the week grid, and committing an operation."""
-from datetime import timedelta
+from datetime import time, timedelta
 
 from flask import abort, current_app, request
 from flask_babel import get_locale
@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from .. import bookings
 from ..core.scheduling import booking_window, closure_on, holiday_name, slots_for_day
-from ..core.timeutil import local_today, parse_iso_date, parse_iso_datetime, week_start
+from ..core.timeutil import local_to_utc, local_today, parse_iso_date, parse_iso_datetime, week_start
 from ..extensions import db
 
 
@@ -70,14 +70,22 @@ def _requested_week(policy, now, around=None):
     return min(max(wanted, first), last), first, last
 
 
-def week_of_slots(division, now, policy, around=None):
+def week_of_slots(division, now, policy, around=None, available=None):
     """The slots of one week grouped by local day, with navigation to the neighbours.
 
     Without ``?week=`` it is the week of ``around`` (an instant, e.g. the appointment being moved), else
     the first week that has a free time, so nobody lands on an empty week.
+    ``available``: the division's :class:`~booking.bookings.Availability` over the whole window, when
+    the caller has read it already (the week is then cut from it instead of read again).
     """
     def slots_of(monday):
-        return bookings.slot_views(division, now, policy, monday, monday + timedelta(days=6))
+        if available is None:
+            return bookings.slot_views(division, now, policy, monday, monday + timedelta(days=6))
+        first, last = local_to_utc(monday, time(0), policy.tz), local_to_utc(monday + timedelta(days=7), time(0),
+                                                                              policy.tz)
+        return [view for view in free if first <= view.start_dt < last]
+
+    free = available.views() if available is not None else None
 
     monday, first, last = _requested_week(policy, now, around)
     if monday is None:

@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 
 from .. import bookings
 from ..bookings.districts import served_districts
-from ..core.timeutil import now_utc
+from ..core.timeutil import local_today, now_utc
 from ..models import Topic
 from ..security import limit_booking, mark_private
 from .forms import BookingForm, CancelForm, MoveForm
-from . import booking_limits
+from . import booking_limits, page_cache
 from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, move_refusal, parse_start,
                       week_of_slots)
 from .reasons import unbookable_message
@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 @bp.get("/")
 def index():
+    kept = page_cache.serve(("home", bookings.catalog_key(current_policy())))
+    if kept is not None:
+        return kept
     return render_template("public/index.html", divisions=bookings.active_divisions(), districts=served_districts())
 
 
@@ -36,16 +39,27 @@ def set_language(lang):
 
 @bp.get("/divisions/<slug>")
 def division(slug):
-    division = division_or_404(slug)
     policy = current_policy()
     now = now_utc()
+    # The places held are read here, every time; the page is rendered once per distinct answer.
+    available = bookings.division_availability(slug, now, policy)
+    if available is None:
+        abort(404)
+    kept = page_cache.serve(("week", available.key, available.shown, local_today(now, policy.tz)))
+    if kept is not None:
+        return kept
+    division = division_or_404(slug)
     return render_template("public/division.html", division=division,
-                           week=week_of_slots(division, now, policy), policy=policy)
+                           week=week_of_slots(division, now, policy, available=available), policy=policy)
 
 
 @bp.route("/divisions/<slug>/book", methods=["GET", "POST"])
 @limit_booking
 def book(slug):
+    if request.method == "GET":
+        kept = _kept_form(slug)
+        if kept is not None:
+            return kept
     division = division_or_404(slug)
     if request.method == "POST" and request.form.get("website"):
         # A bot filled the honeypot: answer as if all went well, store nothing.
@@ -97,6 +111,20 @@ def book(slug):
                            note_topics=Topic.IN_HOUSE_NOTE), status
 
 
+def _kept_form(slug):
+    """The form for a free time as rendered before, or None: then it is rendered (and kept)."""
+    policy = current_policy()
+    start_dt = parse_start(request.args.get("start", ""), policy)
+    if start_dt is None:
+        return None
+    day = start_dt.astimezone(policy.tz).date()
+    available = bookings.division_availability(slug, now_utc(), policy, day, day)
+    slot = next((s for s in available.slots if s.start_dt == start_dt), None) if available else None
+    if slot is None or available.counts.get(start_dt, 0) >= slot.capacity:
+        return None  # the full view says why
+    return page_cache.serve(("form", available.shown, slot.start_dt, slot.end_dt))
+
+
 def _booking_or_404(code, token):
     booking = bookings.find_booking(code, token)
     if booking is None:
@@ -107,11 +135,18 @@ def _booking_or_404(code, token):
 @bp.get("/bookings/<code>")
 def manage(code):
     token = request.args.get("token", "")
-    booking = _booking_or_404(code, token)
     now = now_utc()
+    snapshot = bookings.booking_snapshot(code, token)
+    if snapshot is None:
+        abort(404)
+    can_change = bookings.can_change(snapshot, now)
+    kept = page_cache.serve(("manage", snapshot.values, can_change))
+    if kept is not None:
+        return kept
+    booking = _booking_or_404(code, token)
     return render_template("public/booking.html", booking=booking, token=token,
                            is_new=request.args.get("new") == "1",
-                           can_change=bookings.can_change(booking, now))
+                           can_change=can_change)
 
 
 @bp.get("/bookings/<code>/cancel")

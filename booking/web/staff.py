@@ -25,6 +25,8 @@ from ..security import limit_login
 from . import sessions as staff_sessions
 from .formatting import clock, status_label, topic_label
 from .forms import LoginForm, MarkForm, NoteForm, PhoneBookingForm, StaffCancelForm, StaffMoveForm
+from . import page_cache
+from ..feeds.service import FeedSettings, feed_token_state
 from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, move_refusal,
                       parse_start, staff_actor, week_of_slots)
 from .reasons import unbookable_message
@@ -137,15 +139,34 @@ def agenda(day):
         return render_template("staff/agenda.html", division=None, divisions=divisions, day=day)
     now = now_utc()
     division_arg = {"division": division.slug} if request.args.get("division") else {}
+    kept = page_cache.serve(_agenda_key(division, divisions, day, now, policy), staff=True)
+    if kept is not None:
+        return kept
+    agenda = bookings.agenda_day(division, day, policy)
+    # "Cancel" leaves a booking's row when it starts: the page is kept until the next start at the latest.
+    page_cache.keep_until(min((row.booking.start_utc for row in agenda.rows
+                               if row.booking is not None and row.booking.start_utc > now), default=None))
     return render_template(
         "staff/agenda.html", division=division, divisions=divisions, day=day, now=now,
-        agenda=bookings.agenda_day(division, day, policy),
+        agenda=agenda,
         holiday=holiday_name(day, policy.holiday_country, lang()),
         today=local_today(now, policy.tz), division_arg=division_arg,
         prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
         can_mark=lambda b: current_user.role in MARKERS and bookings.can_mark(b, now, policy.tz),
         can_change=lambda b: current_user.role != Role.DIRECTOR and bookings.can_change(b, now),
     )
+
+
+def _agenda_key(division, divisions, day, now, policy):
+    """What a day's agenda shows, read in this request: who looks, the division, and its count of booking changes."""
+    user = current_user
+    return ("agenda", (user.id, user.role, user.name, user.email), tuple((d.id, d.slug, d.name) for d in divisions),
+            tuple(getattr(division, column.key) for column in division.__table__.columns),
+            tuple((r.weekday, r.start_time, r.end_time, r.slot_minutes, r.places, r.valid_from, r.valid_until)
+                  for r in division.rules),
+            tuple((c.first_day, c.last_day, c.reason) for c in division.closures),
+            feed_token_state(division, FeedSettings.from_config(current_app.config)),
+            bookings.change_count(division.id), day, local_today(now, policy.tz))
 
 
 def _agenda_csv_cells(row):
