@@ -8,7 +8,7 @@ what they derived from the bookings under it (see ``booking/change_counts.py``).
 Existing divisions start without a row, which reads as "no writes since".
 
 Revision ID: 65cf53887470
-Revises: df34482146c7
+Revises: 88de92e4cca0
 Create Date: 2026-11-30 08:29:30.538073
 
 """
@@ -20,7 +20,7 @@ from booking import change_counts
 
 # revision identifiers, used by Alembic.
 revision = '65cf53887470'
-down_revision = 'df34482146c7'
+down_revision = '88de92e4cca0'
 branch_labels = None
 depends_on = None
 

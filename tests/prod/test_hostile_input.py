@@ -12,7 +12,7 @@ from booking.accounts.auth import hash_password
 from booking.models import User
 from booking.security import redact
 from booking.web.redirects import local_path
-from helpers import MSK, first_free_day, slot_start
+from helpers import first_free_day, slot_start
 from prod.kit import api_payload, booking_form, csrf_token
 
 
