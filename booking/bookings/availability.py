@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..core import scheduling
 from ..database import committed_rows
 from ..extensions import db
-from ..models import (Booking, BookingChangeCount, BookingStatus, Closure, District, Division, ReceptionRule,
+from ..models import (Booking, BookingStatus, Closure, District, Division, ReceptionRule,
                       UTCDateTime)
 from .values import SlotNotBookable, SlotView
 

@@ -108,7 +108,7 @@ def test_days_without_time_say_why(client, make_division, make_booking):
     assert "No free time" in section_of_day(html, tuesday)
     assert "No reception: <span" in section_of_day(html, wednesday) and "Отпуск" in section_of_day(html, wednesday)
     assert "No reception" in section_of_day(html, friday) and "No free time" not in section_of_day(html, friday)
-    client.get(f"/lang/ru?next=/")
+    client.get("/lang/ru?next=/")
     ru = client.get(f"/divisions/{division.slug}?week={monday.isoformat()}").text
     assert "Приём не проводится" in section_of_day(ru, friday)
     assert "Нет свободного времени" in section_of_day(ru, tuesday)
