@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import bookings
-from ..accounts.auth import READ_ONLY_METHODS, STAFF, can_access_division, require_division, roles_required
+from ..accounts.auth import READ_ONLY_METHODS, STAFF, can_access_division, roles_required
 from ..appeals import cards as card_ops
 from ..appeals import matters as matter_list
 from ..appeals.models import Outcome
@@ -21,6 +21,7 @@ from ..core.timeutil import local_today, now_utc
 from ..extensions import db
 from ..models import Role, User
 from .appeal_forms import ERROR_MESSAGES, AnswerForm, CardForm, outcome_label, result_label
+from .helpers import staff_actor, staff_booking_or_404
 
 bp = Blueprint("answers", __name__)
 
@@ -39,19 +40,6 @@ def directors_only_read():
 
 def settings():
     return card_ops.AppealSettings.from_config(current_app.config)
-
-
-def _actor():
-    user = current_user._get_current_object()
-    return bookings.Actor(kind=user.role, user=user)
-
-
-def _booking_or_404(code):
-    booking = bookings.find_booking_by_code(code)
-    if booking is None:
-        abort(404)
-    require_division(booking.division)
-    return booking
 
 
 def _may_fill():
@@ -115,7 +103,7 @@ def _card_page(booking, card, card_form, answer_form, status=200):
 @bp.route("/staff/bookings/<code>/card", methods=["GET", "POST"])
 @roles_required(*card_ops.FILLERS)
 def card(code):
-    booking = _booking_or_404(code)
+    booking = staff_booking_or_404(code)
     card = card_ops.card_of(booking)
     if not card_ops.may_fill(booking) or (card is not None and not card.is_open):
         flash(ERROR_MESSAGES["closed" if card is not None else "not_attended"], "error")
@@ -123,7 +111,7 @@ def card(code):
     form = _card_form(booking, card, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         try:
-            saved = card_ops.save_card(booking, _card_input(form), now_utc(), _actor(), settings())
+            saved = card_ops.save_card(booking, _card_input(form), now_utc(), staff_actor(), settings())
             db.session.commit()
         except card_ops.AppealError as exc:
             db.session.rollback()
@@ -141,7 +129,7 @@ def card(code):
 @bp.post("/staff/bookings/<code>/answer")
 @roles_required(*card_ops.FILLERS)
 def answer(code):
-    booking = _booking_or_404(code)
+    booking = staff_booking_or_404(code)
     card = card_ops.card_of(booking)
     if card is None or not card.is_open or card.outcome != Outcome.WRITTEN_DUE:
         flash(ERROR_MESSAGES["not_written" if card is None or card.is_open else "closed"], "error")
@@ -151,7 +139,7 @@ def answer(code):
         data = card_ops.AnswerInput(sent_on=form.sent_on.data, outgoing_number=form.outgoing_number.data,
                                     summary=form.summary.data, by_post=form.by_post.data, result=form.result.data)
         try:
-            card_ops.record_answer(card, data, now_utc(), _actor(), settings())
+            card_ops.record_answer(card, data, now_utc(), staff_actor(), settings())
             db.session.commit()
         except card_ops.AppealError as exc:
             db.session.rollback()

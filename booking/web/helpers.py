@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import bookings
+from ..accounts.auth import require_division
 from ..core.scheduling import booking_window, closure_on, holiday_name, slots_for_day
 from ..core.timeutil import local_to_utc, local_today, parse_iso_date, parse_iso_datetime, week_start
 from ..extensions import db
@@ -27,6 +28,23 @@ def division_or_404(slug, include_inactive=False):
     if division is None:
         abort(404)
     return division
+
+
+def own_booking_or_404(code, token):
+    """The booking a citizen reaches with its code and private token; 404 for any other pair."""
+    booking = bookings.find_booking(code, token)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def staff_booking_or_404(code):
+    """The booking with ``code`` if the member of staff may see its division (404 / 403 otherwise)."""
+    booking = bookings.find_booking_by_code(code)
+    if booking is None:
+        abort(404)
+    require_division(booking.division)
+    return booking
 
 
 def parse_start(value, policy):

@@ -11,8 +11,8 @@ from ..models import Topic
 from ..security import limit_booking, mark_private
 from .forms import BookingForm, CancelForm, MoveForm
 from . import booking_limits, page_cache
-from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, move_refusal, parse_start,
-                      week_of_slots)
+from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, move_refusal,
+                      own_booking_or_404, parse_start, week_of_slots)
 from .reasons import unbookable_message
 from .redirects import local_path
 
@@ -125,13 +125,6 @@ def _kept_form(slug):
     return page_cache.serve(("form", available.shown, slot.start_dt, slot.end_dt))
 
 
-def _booking_or_404(code, token):
-    booking = bookings.find_booking(code, token)
-    if booking is None:
-        abort(404)
-    return booking
-
-
 @bp.get("/bookings/<code>")
 def manage(code):
     token = request.args.get("token", "")
@@ -143,7 +136,7 @@ def manage(code):
     kept = page_cache.serve(("manage", snapshot.values, can_change))
     if kept is not None:
         return kept
-    booking = _booking_or_404(code, token)
+    booking = own_booking_or_404(code, token)
     return render_template("public/booking.html", booking=booking, token=token,
                            is_new=request.args.get("new") == "1",
                            can_change=can_change)
@@ -153,7 +146,7 @@ def manage(code):
 def confirm_cancel(code):
     """Ask before cancelling: a mistaken tap on a phone should not lose the appointment."""
     token = request.args.get("token", "")
-    booking = _booking_or_404(code, token)
+    booking = own_booking_or_404(code, token)
     if not bookings.can_change(booking, now_utc()):
         flash(_("This appointment can no longer be changed."), "error")
         return redirect(url_for("public.manage", code=booking.code, token=token), code=303)
@@ -165,7 +158,7 @@ def cancel(code):
     form = CancelForm()
     if not form.validate_on_submit():
         abort(400)
-    booking = _booking_or_404(code, form.token.data)
+    booking = own_booking_or_404(code, form.token.data)
     _done, refusal = commit_or_refuse(lambda: bookings.cancel_booking(booking, now_utc()))
     if refusal is None:
         flash(_("The appointment is cancelled."), "success")
@@ -179,7 +172,7 @@ def move(code):
     """Choose a new time, then confirm it: the appointment moves only on the second, confirming POST."""
     form = MoveForm()
     token = form.token.data if request.method == "POST" else request.args.get("token", "")
-    booking = _booking_or_404(code, token)
+    booking = own_booking_or_404(code, token)
     policy = current_policy()
     now = now_utc()
     if not bookings.can_change(booking, now):

@@ -28,7 +28,7 @@ from .forms import LoginForm, MarkForm, NoteForm, PhoneBookingForm, StaffCancelF
 from . import page_cache
 from ..feeds.service import FeedSettings, feed_token_state
 from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, move_refusal,
-                      parse_start, staff_actor, week_of_slots)
+                      parse_start, staff_actor, staff_booking_or_404, week_of_slots)
 from .reasons import unbookable_message
 from .redirects import local_path
 
@@ -220,14 +220,6 @@ def agenda_xlsx(day):
 
 # --- A booking's staff page and the actions on it -------------------------------------------------
 
-def _booking_or_404(code):
-    booking = bookings.find_booking_by_code(code)
-    if booking is None:
-        abort(404)
-    require_division(booking.division)
-    return booking
-
-
 def _back_to(booking, form):
     target = local_path(form.next.data) or url_for("staff.booking", code=booking.code)
     return redirect(target, code=303)
@@ -236,7 +228,7 @@ def _back_to(booking, form):
 @bp.get("/staff/bookings/<code>")
 @roles_required(*STAFF)
 def booking(code):
-    booking = _booking_or_404(code)
+    booking = staff_booking_or_404(code)
     now = now_utc()
     policy = current_policy()
     return render_template(
@@ -275,7 +267,7 @@ def _run(booking, operation, form, done_message):
 @bp.post("/staff/bookings/<code>/mark")
 @roles_required(*MARKERS)
 def mark(code):
-    booking = _booking_or_404(code)
+    booking = staff_booking_or_404(code)
     form = MarkForm()
     policy = current_policy()
     return _run(booking, lambda: bookings.mark_booking(booking, form.status.data, now_utc(), staff_actor(),
@@ -286,7 +278,7 @@ def mark(code):
 @bp.post("/staff/bookings/<code>/note")
 @roles_required(*STAFF)
 def note(code):
-    booking = _booking_or_404(code)
+    booking = staff_booking_or_404(code)
     form = NoteForm()
     return _run(booking, lambda: bookings.set_staff_note(booking, form.note.data, now_utc(), staff_actor()),
                 form, _("%(code)s: the note is saved.", code=booking.code))
@@ -295,7 +287,7 @@ def note(code):
 @bp.post("/staff/bookings/<code>/cancel")
 @roles_required(*STAFF)
 def cancel(code):
-    booking = _booking_or_404(code)
+    booking = staff_booking_or_404(code)
     form = StaffCancelForm()
     return _run(booking, lambda: bookings.cancel_booking(booking, now_utc(), actor=staff_actor(),
                                                          reason=form.reason.data or ""),
@@ -305,7 +297,7 @@ def cancel(code):
 @bp.route("/staff/bookings/<code>/move", methods=["GET", "POST"])
 @roles_required(*BOOKERS)
 def move(code):
-    booking = _booking_or_404(code)
+    booking = staff_booking_or_404(code)
     policy = current_policy()
     now = now_utc()
     if not bookings.can_change(booking, now):

@@ -10,6 +10,7 @@ from ..bookings import withdrawal
 from ..core.timeutil import now_utc
 from ..extensions import db
 from ..security import private
+from .helpers import own_booking_or_404
 
 bp = Blueprint("withdrawal", __name__)
 
@@ -19,18 +20,11 @@ class EraseForm(FlaskForm):
     submit = SubmitField(_l("Delete my data"))
 
 
-def _booking_or_404(code, token):
-    booking = bookings.find_booking(code, token)
-    if booking is None:
-        abort(404)
-    return booking
-
-
 @bp.get("/bookings/<code>/erase")
 def confirm_erase(code):
     """Ask first, saying what will happen: the appointment goes too, and nothing can be undone."""
     token = request.args.get("token", "")
-    booking = _booking_or_404(code, token)
+    booking = own_booking_or_404(code, token)
     return render_template("public/erase.html", booking=booking, token=token, form=EraseForm(token=token),
                            cancels=bookings.can_change(booking, now_utc()))
 
@@ -40,7 +34,7 @@ def erase(code):
     form = EraseForm()
     if not form.validate_on_submit():
         abort(400)
-    booking = _booking_or_404(code, form.token.data)
+    booking = own_booking_or_404(code, form.token.data)
     withdrawal.erase_personal_data(booking, now_utc())
     db.session.commit()
     return redirect(url_for("withdrawal.erased"), code=303)
