@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from catalogs import compile_catalogs
 from helpers import Browser, details
+from smtp_sink import SmtpSink
 
 from booking import accounts, create_app
 from booking.accounts import auth
@@ -230,3 +231,12 @@ def kannel():
         yield gateway.start()
     finally:
         gateway.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free port of 127.0.0.1, recording what it receives (tests/smtp_sink.py)."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()

@@ -1,9 +1,8 @@
 """Fixtures for reception cards, answers and statistics: staff accounts, a real SMTP sink, past visits.
 
-The staff helpers (logging in with the CSRF token) and the SMTP sink are the
-ones of ``tests/staff`` and ``tests/mail``, loaded from there.
+The staff helpers (logging in with the CSRF token) are the ones of ``tests/staff``;
+the SMTP sink is the suite's ``smtp_server``.
 """
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -16,24 +15,6 @@ sys.path.insert(0, str(TESTS / "staff"))
 
 from helpers import first_free_day  # noqa: E402
 from staff_support import PASSWORD, log_in, recent_day  # noqa: E402
-
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SmtpSink = _load("mail_sink_support", TESTS / "mail" / "conftest.py").SmtpSink
-
-
-@pytest.fixture
-def smtp_server():
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
