@@ -7,6 +7,7 @@ creating them again.
 """
 import os
 import re
+import warnings
 from datetime import time
 
 import pytest
@@ -215,8 +216,18 @@ def redis_server():
         server.close()
 
 
+@pytest.fixture
+def kannel(kannel_session):
+    """The session's Kannel, running: a program of it that ended since the last test is started again, and
+    the test says so (with the log's tail) as a warning, so a gateway that falls over is seen, not hidden."""
+    died = kannel_session.died()
+    if died:
+        warnings.warn("Kannel had stopped and was started again:\n" + "\n".join(died), stacklevel=1)
+    return kannel_session.start()
+
+
 @pytest.fixture(scope="session")
-def kannel():
+def kannel_session():
     """Kannel (bearerbox, smsbox) and the fake operator fakesmsc on free ports; see ``services.Kannel``."""
     import services
     from skips import unavailable

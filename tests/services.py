@@ -259,6 +259,16 @@ class Kannel:
                      "smsbox did not connect to bearerbox", log=log)
         return self.start_operator()
 
+    def died(self):
+        """The programs that were started and have ended since, without ``stop()``, each with its log's tail."""
+        found = []
+        for name, process in (("bearerbox", self.bearerbox), ("smsbox", self.smsbox), ("fakesmsc", self.fakesmsc)):
+            if process is not None and process.poll() is not None:
+                log = Path(self.folder, f"{name}.log")
+                tail = "".join(log.read_text(errors="replace").splitlines(True)[-15:]) if log.exists() else ""
+                found.append(f"{name} ended with status {process.returncode}\n{tail}")
+        return found
+
     def start_operator(self):
         """Start fakesmsc (if it is not running) and wait until bearerbox sees it online."""
         if self.fakesmsc is None or self.fakesmsc.poll() is not None:
