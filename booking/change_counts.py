@@ -1,83 +1,117 @@
-"""A count per division of the changes to its bookings, kept by the database itself.
+"""A count per division of the changes to what its pages show, kept by the database itself.
 
-Every INSERT, UPDATE or DELETE of a booking row adds one to its division's
-count (table ``booking_change_count``) in the same transaction, through
-triggers: whoever writes (the site, staff pages, the API, a command, plain SQL)
-is counted. On PostgreSQL the trigger is deferred to the commit, so two
-bookings in one division hold the count's row only while they commit.
+Every INSERT, UPDATE or DELETE of a row of the division's bookings, reception
+rules, closures or calendar feed token, and every change to the division's own
+row, adds one to its count (table ``division_change_count``) in the same
+transaction, through triggers: whoever writes (the site, staff pages, the API,
+a command, plain SQL) is counted. On PostgreSQL the triggers are deferred to
+the commit, so two bookings in one division hold the count's row only while
+they commit.
 
-Two reads that see the same count for a division see the same bookings of that
-division: what is derived from them (the places held in each slot) can be kept
-under the count, and one lookup by key replaces the grouped count over the
-bookings (:mod:`booking.bookings.availability`). A division without a row has
-never had a booking written since the triggers exist.
+Two reads that see the same count for a division see the same bookings,
+schedule and feed of that division: what is derived from them (the places held
+in each slot, a head's agenda) can be kept under the count, and one lookup by
+key replaces reading them again (:mod:`booking.bookings.availability`,
+:mod:`booking.web.page_cache`). A division without a row has had none of those
+written since the triggers exist.
 
-The triggers are made with the booking table (``create_all``, for the tests)
-and by the migration ``65cf53887470``.
+The triggers are made with the tables (``create_all``, for the tests) and by
+the migrations ``65cf53887470`` (bookings) and ``3b7d2f1c9a40`` (the rest).
 """
 import sqlalchemy as sa
 
-TABLE = "booking_change_count"
+TABLE = "division_change_count"
+# Each counted table and its column naming the division.
+SOURCES = {"booking": "division_id", "reception_rule": "division_id", "closure": "division_id",
+           "feed_token": "division_id", "division": "id"}
 
-_SQLITE_BUMP = (f"INSERT INTO {TABLE} (division_id, changes) VALUES ({{row}}.division_id, 1) "
-                f"ON CONFLICT (division_id) DO UPDATE SET changes = changes + 1;")
 
-SQLITE_TRIGGERS = {
-    "booking_counted_insert": f"CREATE TRIGGER booking_counted_insert AFTER INSERT ON booking BEGIN "
-                              f"{_SQLITE_BUMP.format(row='NEW')} END",
-    "booking_counted_delete": f"CREATE TRIGGER booking_counted_delete AFTER DELETE ON booking BEGIN "
-                              f"{_SQLITE_BUMP.format(row='OLD')} END",
-    # A booking moved to another division (never done, but possible in SQL) changes both.
-    "booking_counted_update": f"CREATE TRIGGER booking_counted_update AFTER UPDATE ON booking BEGIN "
-                              f"{_SQLITE_BUMP.format(row='NEW')} "
-                              f"INSERT INTO {TABLE} (division_id, changes) SELECT OLD.division_id, 1 "
-                              f"WHERE OLD.division_id IS NOT NEW.division_id "
-                              f"ON CONFLICT (division_id) DO UPDATE SET changes = changes + 1; END",
-}
+def _sqlite_bump(division):
+    return (f"INSERT INTO {TABLE} (division_id, changes) SELECT {division}, 1 WHERE {division} IS NOT NULL "
+            f"ON CONFLICT (division_id) DO UPDATE SET changes = changes + 1;")
+
+
+def sqlite_triggers(table, column):
+    """``{name: CREATE TRIGGER …}`` counting the writes to ``table`` for the division in ``column``."""
+    new, old = f"NEW.{column}", f"OLD.{column}"
+    return {
+        f"{table}_counted_insert": f"CREATE TRIGGER {table}_counted_insert AFTER INSERT ON {table} BEGIN "
+                                   f"{_sqlite_bump(new)} END",
+        f"{table}_counted_delete": f"CREATE TRIGGER {table}_counted_delete AFTER DELETE ON {table} BEGIN "
+                                   f"{_sqlite_bump(old)} END",
+        # A row moved to another division (never done, but possible in SQL) changes both.
+        f"{table}_counted_update": f"CREATE TRIGGER {table}_counted_update AFTER UPDATE ON {table} BEGIN "
+                                   f"{_sqlite_bump(new)} "
+                                   f"INSERT INTO {TABLE} (division_id, changes) SELECT {old}, 1 "
+                                   f"WHERE {old} IS NOT {new} AND {old} IS NOT NULL "
+                                   f"ON CONFLICT (division_id) DO UPDATE SET changes = changes + 1; END",
+    }
+
 
 POSTGRESQL_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION booking_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION division_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  new_division bigint;
+  old_division bigint;
 BEGIN
+  -- TG_ARGV[0]: the column naming the division ('id' on the division table itself).
   IF TG_OP <> 'DELETE' THEN
-    INSERT INTO {TABLE} (division_id, changes) VALUES (NEW.division_id, 1)
+    IF TG_ARGV[0] = 'id' THEN new_division := NEW.id; ELSE new_division := NEW.division_id; END IF;
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    IF TG_ARGV[0] = 'id' THEN old_division := OLD.id; ELSE old_division := OLD.division_id; END IF;
+  END IF;
+  IF new_division IS NOT NULL THEN
+    INSERT INTO {TABLE} (division_id, changes) VALUES (new_division, 1)
       ON CONFLICT (division_id) DO UPDATE SET changes = {TABLE}.changes + 1;
   END IF;
-  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.division_id IS DISTINCT FROM NEW.division_id) THEN
-    INSERT INTO {TABLE} (division_id, changes) VALUES (OLD.division_id, 1)
+  IF old_division IS NOT NULL AND old_division IS DISTINCT FROM new_division THEN
+    INSERT INTO {TABLE} (division_id, changes) VALUES (old_division, 1)
       ON CONFLICT (division_id) DO UPDATE SET changes = {TABLE}.changes + 1;
   END IF;
   RETURN NULL;
 END $$
 """
-POSTGRESQL_TRIGGER = ("CREATE CONSTRAINT TRIGGER booking_counted AFTER INSERT OR UPDATE OR DELETE ON booking "
-                      "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION booking_counted()")
+
+
+def postgresql_trigger(table, column):
+    return (f"CREATE CONSTRAINT TRIGGER {table}_counted AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION division_counted('{column}')")
 
 
 def create_triggers(conn):
-    """Make the triggers on ``conn``'s database (the booking table and the count table exist)."""
+    """Make the triggers on ``conn``'s database (the counted tables and the count table exist)."""
     if conn.dialect.name == "sqlite":
-        for statement in SQLITE_TRIGGERS.values():
-            conn.exec_driver_sql(statement)
+        for table, column in SOURCES.items():
+            for statement in sqlite_triggers(table, column).values():
+                conn.exec_driver_sql(statement)
     elif conn.dialect.name == "postgresql":
         conn.exec_driver_sql(POSTGRESQL_FUNCTION)
-        conn.exec_driver_sql(POSTGRESQL_TRIGGER)
+        for table, column in SOURCES.items():
+            conn.exec_driver_sql(postgresql_trigger(table, column))
 
 
 def drop_triggers(conn):
     """Remove the triggers (a bulk load does, then :func:`create_triggers` and :func:`count_all`)."""
-    if conn.dialect.name == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    elif conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS booking_counted ON booking")
+    for table, column in SOURCES.items():
+        if conn.dialect.name == "sqlite":
+            for name in sqlite_triggers(table, column):
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_counted ON {table}")
 
 
 def count_all(conn):
-    """Add one to every division's count: after bookings were written with the triggers off."""
+    """Add one to every division's count: after rows were written with the triggers off."""
     conn.exec_driver_sql(f"INSERT INTO {TABLE} (division_id, changes) SELECT id, 1 FROM division WHERE true "
                          f"ON CONFLICT (division_id) DO UPDATE SET changes = {TABLE}.changes + 1")
 
 
-def attach(booking_table):
-    """Make the triggers whenever ``create_all`` makes the booking table."""
-    sa.event.listen(booking_table, "after_create", lambda _table, conn, **_kw: create_triggers(conn))
+def attach(metadata):
+    """Make the triggers whenever ``create_all`` makes the count table (with the tables it counts)."""
+
+    def made(_metadata, conn, tables=(), **_kw):
+        if any(table.name == TABLE for table in tables):
+            create_triggers(conn)
+
+    sa.event.listen(metadata, "after_create", made)

@@ -73,10 +73,10 @@ class Division(db.Model):
         return f"<Division {self.slug}>"
 
 
-class BookingChangeCount(db.Model):
-    """How many times the bookings of a division were written: kept by triggers (see :mod:`booking.change_counts`)."""
+class DivisionChangeCount(db.Model):
+    """How many times what a division's pages show was written: kept by triggers (see :mod:`booking.change_counts`)."""
 
-    __tablename__ = "booking_change_count"
+    __tablename__ = change_counts.TABLE
 
     division_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     changes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
@@ -191,7 +191,6 @@ class Booking(db.Model):
         return f"<Booking {self.code} {self.status}>"
 
 
-change_counts.attach(Booking.__table__)
 
 
 user_division = sa.Table(
@@ -362,3 +361,6 @@ class District(db.Model):
     division_id: Mapped[int] = mapped_column(sa.ForeignKey("division.id", ondelete="CASCADE"), index=True)
 
     division = relationship("Division")
+
+
+change_counts.attach(db.metadata)

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Role, User
@@ -40,7 +41,7 @@ def check_password(user, password):
 def load_active_user(user_id):
     """The active user whose id a session holds, else None (the session's own checks: web.sessions)."""
     try:
-        user = db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id), options=[joinedload(User.divisions)])
     except (TypeError, ValueError):
         return None
     return user if user is not None and user.active else None

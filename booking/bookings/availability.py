@@ -77,7 +77,8 @@ def _held_places(division_id, first_dt, last_dt, conn=None):
     return tuple(zip(*rows)) or ((), ())
 
 
-_CHANGES_SQL = "SELECT changes FROM booking_change_count WHERE division_id = ?"
+_CHANGES_SQL = "SELECT changes FROM division_change_count WHERE division_id = ?"
+_CHANGES = sa.text("SELECT changes FROM division_change_count WHERE division_id = :division_id")
 # Per engine: {(division_id, changes, first_dt, last_dt): what _held_places read then}.
 _HELD = weakref.WeakKeyDictionary()
 _HELD_MAX = 1024
@@ -85,14 +86,23 @@ _HELD_LOCK = threading.Lock()
 
 
 def _change_count(engine, division_id):
-    """The division's count of booking changes (None before its first), as committed."""
+    """The division's count of changes (None before its first), as committed: see booking.change_counts."""
     _names, rows = committed_rows(engine, _CHANGES_SQL, (division_id,))
     return rows[0][0] if rows else None
 
 
 def change_count(division_id):
-    """The division's count of booking changes as committed: equal counts, equal bookings."""
-    return _change_count(db.engine, division_id)
+    """The division's count of changes as committed: equal counts, equal bookings, schedule and feed.
+
+    On a server it is read on the session's own connection, which a page that
+    looked up its user already holds: each statement there sees what is
+    committed when it starts (READ COMMITTED), and the count's triggers run at
+    the commit, so the session's own pending writes are not in it. SQLite's
+    session may read an older snapshot, so there it gets a connection of its own.
+    """
+    if db.engine.dialect.name == "sqlite":
+        return _change_count(db.engine, division_id)
+    return db.session.execute(_CHANGES, {"division_id": division_id}).scalar()
 
 
 def _counted_held_places(division_id, first_dt, last_dt, engine):

@@ -26,7 +26,6 @@ from . import sessions as staff_sessions
 from .formatting import clock, status_label, topic_label
 from .forms import LoginForm, MarkForm, NoteForm, PhoneBookingForm, StaffCancelForm, StaffMoveForm
 from . import page_cache
-from ..feeds.service import FeedSettings, feed_token_state
 from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, move_refusal,
                       parse_start, staff_actor, staff_booking_or_404, week_of_slots)
 from .reasons import unbookable_message
@@ -158,14 +157,15 @@ def agenda(day):
 
 
 def _agenda_key(division, divisions, day, now, policy):
-    """What a day's agenda shows, read in this request: who looks, the division, and its count of booking changes."""
+    """What a day's agenda shows, read in this request: who looks, and the division's count of changes.
+
+    The count covers the division's row, bookings, reception rules, closures and
+    feed link (booking.change_counts); the division's columns are in the key too,
+    since they are at hand.
+    """
     user = current_user
     return ("agenda", (user.id, user.role, user.name, user.email), tuple((d.id, d.slug, d.name) for d in divisions),
             tuple(getattr(division, column.key) for column in division.__table__.columns),
-            tuple((r.weekday, r.start_time, r.end_time, r.slot_minutes, r.places, r.valid_from, r.valid_until)
-                  for r in division.rules),
-            tuple((c.first_day, c.last_day, c.reason) for c in division.closures),
-            feed_token_state(division, FeedSettings.from_config(current_app.config)),
             bookings.change_count(division.id), day, local_today(now, policy.tz))
 
 

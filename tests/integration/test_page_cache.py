@@ -10,7 +10,7 @@ from flask import template_rendered
 
 from booking.bookings import cancel_booking
 from booking.core.timeutil import now_utc
-from booking.models import BookingChangeCount, Closure, Division
+from booking.models import DivisionChangeCount, Closure, Division
 from helpers import first_free_day, slot_start
 
 
@@ -72,26 +72,50 @@ def test_a_booking_changed_by_plain_sql_counts_too(db, client, division, day, ma
     make_booking(division, slot_start(day, "10:20"))
     url = week_url(division, day)
     assert "10:20" not in times_on(client.get(url).get_data(as_text=True), day)
-    before = db.session.get(BookingChangeCount, division.id).changes
+    before = db.session.get(DivisionChangeCount, division.id).changes
     db.session.execute(sa.text("UPDATE booking SET status = 'cancelled' WHERE id = :id"), {"id": booking.id})
     db.session.commit()
     db.session.expire_all()
-    assert db.session.get(BookingChangeCount, division.id).changes == before + 1
+    assert db.session.get(DivisionChangeCount, division.id).changes == before + 1
     assert "10:20" in times_on(client.get(url).get_data(as_text=True), day)
     db.session.execute(sa.text("DELETE FROM audit_entry WHERE booking_id = :id"), {"id": booking.id})
     db.session.execute(sa.text("DELETE FROM outbox_message WHERE booking_id = :id"), {"id": booking.id})
     db.session.execute(sa.text("DELETE FROM booking WHERE id = :id"), {"id": booking.id})
     db.session.commit()
     db.session.expire_all()
-    assert db.session.get(BookingChangeCount, division.id).changes == before + 2
+    assert db.session.get(DivisionChangeCount, division.id).changes == before + 2
+
+
+def test_the_schedule_the_feed_token_and_the_division_itself_are_counted_too(db, division, day, make_division):
+    other = make_division(slug="yuzhny")
+
+    def counts():
+        db.session.expire_all()
+        return [getattr(db.session.get(DivisionChangeCount, d.id), "changes", 0) for d in (division, other)]
+
+    writes = [
+        "UPDATE reception_rule SET places = 3 WHERE division_id = :id",
+        "INSERT INTO closure (division_id, first_day, last_day, reason) VALUES (:id, :day, :day, 'Ремонт')",
+        "DELETE FROM closure WHERE division_id = :id",
+        "INSERT INTO feed_token (division_id, token_hash, nonce, created_at) VALUES (:id, 'h', 'n', :at)",
+        "UPDATE division SET room = '12' WHERE id = :id",
+    ]
+    for statement in writes:
+        before = counts()
+        db.session.execute(sa.text(statement), {"id": division.id, "day": day, "at": now_utc()})
+        db.session.commit()
+        rules = db.session.execute(sa.text("SELECT count(*) FROM reception_rule WHERE division_id = :id"),
+                                   {"id": division.id}).scalar()
+        expected = rules if statement.startswith("UPDATE reception_rule") else 1
+        assert counts() == [before[0] + expected, before[1]], statement
 
 
 def test_a_count_is_not_changed_by_a_write_that_was_rolled_back(db, division, day, make_booking):
     make_booking(division, slot_start(day, "10:20"))
-    before = db.session.get(BookingChangeCount, division.id).changes
+    before = db.session.get(DivisionChangeCount, division.id).changes
     db.session.execute(sa.text("UPDATE booking SET staff_note = 'x' WHERE division_id = :id"), {"id": division.id})
     db.session.rollback()
-    assert db.session.get(BookingChangeCount, division.id).changes == before
+    assert db.session.get(DivisionChangeCount, division.id).changes == before
 
 
 def test_a_closure_and_a_changed_rule_show_at_once(db, client, division, day):

@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 
-from booking import MIGRATIONS
+from booking import MIGRATIONS, change_counts
 from booking.database import BASELINE_REVISION, schema_differences
 from booking.extensions import db
 from prod.kit import build_app, create_schema
@@ -69,11 +69,39 @@ def test_the_migrated_place_index_is_partial_and_guards_capacity(migrated):
         insert_booking(conn, division_id, "AAA-AAE", status="booked", place_no=0)  # ck_booking_place_no
 
 
+def triggers():
+    """The names of the database's triggers that keep the division change counts."""
+    if db.engine.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    return set(db.session.execute(sa.text(sql)).scalars())
+
+
+def expected_triggers():
+    if db.engine.dialect.name == "sqlite":
+        return {name for table, column in change_counts.SOURCES.items()
+                for name in change_counts.sqlite_triggers(table, column)}
+    return {f"{table}_counted" for table in change_counts.SOURCES}
+
+
+def test_the_migrated_database_counts_what_the_models_count(migrated):
+    assert triggers() == expected_triggers()
+    with db.engine.begin() as conn:
+        division_id = insert_division(conn)
+        conn.execute(sa.text("UPDATE division SET room = '12' WHERE id = :id"), {"id": division_id})
+    with db.engine.connect() as conn:
+        count = conn.execute(sa.text(f"SELECT changes FROM {change_counts.TABLE} WHERE division_id = :id"),
+                             {"id": division_id}).scalar()
+    assert count == 2  # made, then changed
+
+
 def test_downgrade_to_nothing_and_upgrade_again(migrated):
     flask_migrate.downgrade(revision="base")
     assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
     flask_migrate.upgrade()
     assert schema_differences(db) == []
+    assert triggers() == expected_triggers()
 
 
 def test_a_database_made_before_migrations_is_stamped_and_keeps_its_data(scratch_url):
