@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ..bookings import audit
 from ..core.timeutil import get_tz, local_today
+from ..core.vocabulary import AuditAction
 from ..extensions import db
 from ..models import BookingStatus, Role, Topic, User
 from ..notify import outbox
@@ -178,7 +179,7 @@ def save_card(booking, data, now, actor, settings):
     card.explanation = _text(data.explanation)
     card.result = data.result or None
     card.updated_at = now
-    audit(booking, actor, "card_saved", detail=_card_detail(card), now=now)
+    audit(booking, actor, AuditAction.CARD_SAVED, detail=_card_detail(card), now=now)
     if closes:
         _close(card, now, actor)
     db.session.flush()
@@ -187,7 +188,7 @@ def save_card(booking, data, now, actor, settings):
 
 def _close(card, now, actor):
     card.closed_at = now
-    audit(card.booking, actor, "matter_closed", detail=f"result={card.result}", now=now)
+    audit(card.booking, actor, AuditAction.MATTER_CLOSED, detail=f"result={card.result}", now=now)
     db.session.flush()
     # The citizen hears of a written answer or a referral; an oral one they heard at the reception.
     if card.outcome in (Outcome.WRITTEN_DUE, Outcome.REFERRED):
@@ -215,6 +216,6 @@ def record_answer(card, data, now, actor, settings):
                                 recorded_by_id=actor.user_id)
     card.result, card.updated_at = data.result, now
     detail = f"sent_on={data.sent_on.isoformat()}; number={card.answer.outgoing_number}"
-    audit(card.booking, actor, "answer_recorded", detail=detail + ("; by post" if data.by_post else ""), now=now)
+    audit(card.booking, actor, AuditAction.ANSWER_RECORDED, detail=detail + ("; by post" if data.by_post else ""), now=now)
     _close(card, now, actor)
     return card.answer

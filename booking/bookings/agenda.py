@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ..core import scheduling
 from ..core.timeutil import local_day_bounds
+from ..core.vocabulary import AuditAction
 from ..extensions import db
 from ..models import Booking, BookingStatus
 from .operations import audit
@@ -92,7 +93,7 @@ def mark_booking(booking, status, now, actor, tz):
         return booking
     booking.status = status
     booking.updated_at = now
-    audit(booking, actor, status, now=now)
+    audit(booking, actor, AuditAction(status), now=now)
     db.session.flush()
     return booking
 
@@ -104,7 +105,7 @@ def set_staff_note(booking, note, now, actor):
         return booking
     booking.staff_note = note
     booking.updated_at = now
-    audit(booking, actor, "note", detail=note, now=now)
+    audit(booking, actor, AuditAction.NOTE, detail=note, now=now)
     db.session.flush()
     return booking
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ..core.vocabulary import AuditAction
 from ..extensions import db
 from ..database import committed_rows
 from ..models import AuditEntry, Booking, BookingStatus
@@ -126,7 +127,7 @@ def create_booking(division, start_dt, details, now, policy, actor=None, consent
         if booking in db.session:
             db.session.expunge(booking)
         raise SlotTaken(alternatives=alternatives(division, start_dt, now, policy, exclude=start_dt))
-    audit(booking, actor, "created", detail=actor.channel, now=now)
+    audit(booking, actor, AuditAction.CREATED, detail=actor.channel, now=now)
     outbox.queue_confirmation(booking, token, now)
     return booking, token
 
@@ -205,7 +206,7 @@ def renew_manage_token(booking, now, actor=None):
     """Replace the manage token (the old link stops working); returns the new one."""
     token = new_token()
     booking.manage_token_hash = hash_token(token)
-    audit(booking, actor or Actor(), "link_renewed", now=now)
+    audit(booking, actor or Actor(), AuditAction.LINK_RENEWED, now=now)
     db.session.flush()
     return token
 
@@ -225,7 +226,7 @@ def cancel_booking(booking, now, actor=None, reason=""):
     booking.cancelled_by = "citizen" if actor.kind == "citizen" else "division"
     booking.sequence += 1
     booking.updated_at = now
-    audit(booking, actor, "cancelled", detail=reason, now=now)
+    audit(booking, actor, AuditAction.CANCELLED, detail=reason, now=now)
     db.session.flush()
     outbox.queue_cancellation_notice(booking, now, reason=reason)
     return booking
@@ -247,7 +248,7 @@ def reschedule_booking(booking, new_start_dt, now, policy, actor=None):
         raise SlotTaken(alternatives=alternatives(division, new_start_dt, now, policy, exclude=new_start_dt))
     booking.sequence += 1
     booking.updated_at = now
-    audit(booking, actor, "rescheduled", detail=f"{old_start.isoformat()} -> {new_start_dt.isoformat()}", now=now)
+    audit(booking, actor, AuditAction.RESCHEDULED, detail=f"{old_start.isoformat()} -> {new_start_dt.isoformat()}", now=now)
     db.session.flush()
     outbox.queue_reschedule_notice(booking, old_start, now)
     return booking

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..core import scheduling
+from ..core.vocabulary import AuditAction
 from ..extensions import db
 from ..models import Booking, BookingStatus
 from .operations import audit, cancel_booking
@@ -95,6 +96,6 @@ def settle_affected(bookings, decision, now, actor, reason=""):
         if decision == "cancel":
             cancel_booking(booking, now, actor=actor, reason=reason)
         else:
-            audit(booking, actor, "kept_as_exception", detail=reason, now=now)
+            audit(booking, actor, AuditAction.KEPT_AS_EXCEPTION, detail=reason, now=now)
     db.session.flush()
     return bookings

@@ -11,6 +11,7 @@ Request-free: the caller passes ``now`` and commits.
 """
 import sqlalchemy as sa
 
+from ..core.vocabulary import AuditAction
 from ..extensions import db
 from ..models import AuditEntry, BookingStatus, OutboxMessage
 from ..notify.common import Status
@@ -18,7 +19,6 @@ from .operations import audit, can_change
 from .retention import BLANK_BOOKING, BLANK_MESSAGE
 from .values import Actor
 
-ERASED = "data_erased"
 
 
 class AlreadyErased(ValueError):
@@ -37,7 +37,7 @@ def erase_personal_data(booking, now, actor=None):
         booking.cancelled_by = "citizen"
         booking.sequence += 1
         booking.updated_at = now
-        audit(booking, actor, "cancelled", now=now)
+        audit(booking, actor, AuditAction.CANCELLED, now=now)
     db.session.flush()
     for name, value in BLANK_BOOKING.items():
         setattr(booking, name, value)
@@ -48,6 +48,6 @@ def erase_personal_data(booking, now, actor=None):
                        .values(status=Status.SKIPPED))
     db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.booking_id == booking.id)
                        .values(**BLANK_MESSAGE))
-    audit(booking, actor, ERASED, now=now)
+    audit(booking, actor, AuditAction.DATA_ERASED, now=now)
     db.session.flush()
     return booking

@@ -62,3 +62,8 @@ class AuditAction(StrEnum):
     RULE_REMOVED = "rule_removed"
     CLOSURE_ADDED = "closure_added"
     CLOSURE_REMOVED = "closure_removed"
+    # The citizen's erasure of their data, and what follows a visit.
+    DATA_ERASED = "data_erased"
+    CARD_SAVED = "card_saved"
+    MATTER_CLOSED = "matter_closed"
+    ANSWER_RECORDED = "answer_recorded"

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from ..core.timeutil import get_tz
 from ..core.names import lower_first, upper_first
 from ..core.validation import format_phone
+from ..core.vocabulary import AuditAction
 from ..i18n import (clock, day_heading, day_month, long_date, long_date_short, long_datetime, plain_date,
                     unbreakable, weekday_name)
 from ..models import BookingStatus, Role, Topic
@@ -136,25 +137,25 @@ ACTOR_LABELS = {
 
 AUDIT_ACTIONS = {
     # Not the status «Подтверждена»: the first line of the history says the booking was made.
-    "created": lazy_pgettext("history", "Booked"),
-    "rescheduled": _l("Moved"),
-    "cancelled": _l("Cancelled"),
-    BookingStatus.ATTENDED: _l("Marked attended"),
-    BookingStatus.NO_SHOW: _l("Marked as not come"),
-    "note": _l("Staff note changed"),
-    "kept_as_exception": _l("Kept although the reception hours changed"),
-    "link_renewed": _l("Private link renewed"),
-    "division_created": _l("Division created"),
-    "division_changed": _l("Division details changed"),
-    "rule_added": _l("Reception hours added"),
-    "rule_changed": _l("Reception hours changed"),
-    "rule_removed": _l("Reception hours removed"),
-    "closure_added": _l("Days without reception added"),
-    "closure_removed": _l("Days without reception removed"),
-    "data_erased": _l("Personal data erased at the citizen's request"),
-    "card_saved": _l("Reception card saved"),
-    "matter_closed": _l("Matter closed"),
-    "answer_recorded": _l("Written answer recorded"),
+    AuditAction.CREATED: lazy_pgettext("history", "Booked"),
+    AuditAction.RESCHEDULED: _l("Moved"),
+    AuditAction.CANCELLED: _l("Cancelled"),
+    AuditAction.ATTENDED: _l("Marked attended"),
+    AuditAction.NO_SHOW: _l("Marked as not come"),
+    AuditAction.NOTE: _l("Staff note changed"),
+    AuditAction.KEPT_AS_EXCEPTION: _l("Kept although the reception hours changed"),
+    AuditAction.LINK_RENEWED: _l("Private link renewed"),
+    AuditAction.DIVISION_CREATED: _l("Division created"),
+    AuditAction.DIVISION_CHANGED: _l("Division details changed"),
+    AuditAction.RULE_ADDED: _l("Reception hours added"),
+    AuditAction.RULE_CHANGED: _l("Reception hours changed"),
+    AuditAction.RULE_REMOVED: _l("Reception hours removed"),
+    AuditAction.CLOSURE_ADDED: _l("Days without reception added"),
+    AuditAction.CLOSURE_REMOVED: _l("Days without reception removed"),
+    AuditAction.DATA_ERASED: _l("Personal data erased at the citizen's request"),
+    AuditAction.CARD_SAVED: _l("Reception card saved"),
+    AuditAction.MATTER_CLOSED: _l("Matter closed"),
+    AuditAction.ANSWER_RECORDED: _l("Written answer recorded"),
 }
 
 

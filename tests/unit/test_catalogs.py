@@ -35,3 +35,10 @@ def test_russian_translations_keep_placeholders_and_have_three_plural_forms():
     for message in ru:
         if message.id and message.pluralizable:
             assert len(message.string) == 3 and all(message.string), message.id
+
+
+def test_every_audit_action_has_a_label_staff_can_read():
+    from booking.core.vocabulary import AuditAction
+    from booking.web.formatting import AUDIT_ACTIONS
+
+    assert set(AUDIT_ACTIONS) == set(AuditAction)
