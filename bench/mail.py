@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from booking.notify import delivery, outbox
+from booking.notify.settings import mailroom_of
 from booking.extensions import db
 from booking.models import BookingStatus, OutboxMessage, Topic
 from booking.core.timeutil import now_utc
@@ -113,11 +114,11 @@ def outbox_round(app, now, count):
         db.session.execute(sa.delete(OutboxMessage))
         db.session.commit()
         started = time.perf_counter()
-        queued = outbox.queue_due_reminders(now)
+        queued = outbox.queue_due_reminders(mailroom_of(app), now)
         db.session.commit()
         queue_s = time.perf_counter() - started
         started = time.perf_counter()
-        report = delivery.deliver_all_due(now)
+        report = delivery.deliver_all_due(mailroom_of(app), now)
         deliver_s = time.perf_counter() - started
         db.session.remove()
     assert queued == count and report.sent == count, (queued, str(report))
