@@ -2,8 +2,8 @@
 
 ``BENCH_REMINDERS`` (1,000) bookings, spread over 50 divisions, start within
 the next hours and were made days ago, so each is due its reminder. Per round,
-in-process: ``queue_due_reminders(now)`` and a commit (rendering each message,
-writing its finished bytes to the outbox), then ``deliver_all_due(now)``
+in-process: ``queue_due_reminders(mailroom, now)`` and a commit (rendering each message,
+writing its finished bytes to the outbox), then ``deliver_all_due(mailroom, now)``
 (claiming, sending, marking each message sent; ``MAIL_BATCH_SIZE`` messages per
 connection). The outbox is emptied between rounds. The baseline sends the very
 bytes the outbox sent (captured in a first, untimed run) with ``smtplib`` over
