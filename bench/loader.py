@@ -203,6 +203,7 @@ def add_present_bookings(app, division_id, now, every=3):
     from booking import bookings as booking_ops
     from booking.extensions import db
     from booking.models import Division
+    from booking.notify.settings import mailroom_of
 
     made = 0
     with app.app_context():
@@ -213,7 +214,7 @@ def add_present_bookings(app, division_id, now, every=3):
                 continue
             details = booking_ops.CitizenDetails(full_name="Петров Пётр Петрович", phone=f"+7925{n:07d}",
                                               email=f"present{n}@example.ru", topic=Topic.HEATING)
-            booking_ops.create_booking(division, view.start_dt, details, now, policy=policy)
+            booking_ops.create_booking(division, view.start_dt, details, now, policy, mailroom_of(app))
             made += 1
         db.session.commit()
     return made

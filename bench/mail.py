@@ -2,8 +2,8 @@
 
 ``BENCH_REMINDERS`` (1,000) bookings, spread over 50 divisions, start within
 the next hours and were made days ago, so each is due its reminder. Per round,
-in-process: ``queue_due_reminders(now)`` and a commit (rendering each message,
-writing its finished bytes to the outbox), then ``deliver_all_due(now)``
+in-process: ``queue_due_reminders(mailroom, now)`` and a commit (rendering each message,
+writing its finished bytes to the outbox), then ``deliver_all_due(mailroom, now)``
 (claiming, sending, marking each message sent; ``MAIL_BATCH_SIZE`` messages per
 connection). The outbox is emptied between rounds. The baseline sends the very
 bytes the outbox sent (captured in a first, untimed run) with ``smtplib`` over
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from booking.notify import delivery, outbox
+from booking.notify.settings import mailroom_of
 from booking.extensions import db
 from booking.models import BookingStatus, OutboxMessage, Topic
 from booking.core.timeutil import now_utc
@@ -113,11 +114,11 @@ def outbox_round(app, now, count):
         db.session.execute(sa.delete(OutboxMessage))
         db.session.commit()
         started = time.perf_counter()
-        queued = outbox.queue_due_reminders(now)
+        queued = outbox.queue_due_reminders(mailroom_of(app), now)
         db.session.commit()
         queue_s = time.perf_counter() - started
         started = time.perf_counter()
-        report = delivery.deliver_all_due(now)
+        report = delivery.deliver_all_due(mailroom_of(app), now)
         deliver_s = time.perf_counter() - started
         db.session.remove()
     assert queued == count and report.sent == count, (queued, str(report))

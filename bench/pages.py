@@ -98,6 +98,7 @@ def prepare(url, now):
     from booking.cli import seed_demo_divisions
     from booking.extensions import db
     from booking.models import Division, Role, Topic
+    from booking.notify.settings import mailroom_of
 
     app = harness.product_app(url)
     harness.create_schema(app)
@@ -117,7 +118,7 @@ def prepare(url, now):
         details = booking_ops.CitizenDetails(full_name="Сидорова Анна Петровна", phone="+79161234567",
                                              email="anna@example.ru", topic=Topic.HEATING,
                                              message="Холодные батареи в квартире")
-        booking, token = booking_ops.create_booking(division, start, details, now, policy=policy)
+        booking, token = booking_ops.create_booking(division, start, details, now, policy, mailroom_of(app))
         db.session.commit()
         site = Site(slug=SLUG, crowd=CROWD, code=booking.code, token=token,
                     agenda_day=start.astimezone(policy.tz).date().isoformat())

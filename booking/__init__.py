@@ -1,7 +1,9 @@
 """Priyom: reception booking for the heads of a utility's divisions.
 
 ``create_app`` wires configuration, extensions, blueprints, commands and
-template helpers, in that order. It refuses to build a production
+template helpers, in that order; with the template helpers it builds the
+application's mailroom (``notify.settings``: what sending needs of the
+application), which views and commands hand to the operations. It refuses to build a production
 application without a real ``SECRET_KEY`` or a ``PUBLIC_BASE_URL`` (see
 ``config.settle_secret_key`` and ``config.settle_public_base_url``).
 """
@@ -140,9 +142,11 @@ def register_commands(app):
 
 
 def register_template_helpers(app):
-    from . import links
+    from .notify import settings as notify_settings
     from .web import formatting, page_cache
 
     formatting.init_app(app)
-    links.init_app(app)
+    mailroom = notify_settings.install(app)
+    # Pages show the links that messages carry, built the same way: on PUBLIC_BASE_URL, never the Host header.
+    app.add_template_global(mailroom.url, "absolute_url")
     page_cache.init_app(app)

@@ -21,6 +21,7 @@ from .feeds import service as feed_service
 from .models import Division, ReceptionRule, Role
 from .notify import delivery, outbox
 from .web import feeds
+from .web.helpers import mailroom
 
 log = logging.getLogger(__name__)
 
@@ -241,10 +242,12 @@ def _instant(value):
 
 def send_reminders_and_mail(now, batch_size=None, stop=None):
     """Queue the reminders due at ``now``, then deliver everything due; returns (queued, report)."""
-    queued = outbox.queue_due_reminders(now)
-    queued += answer_reminders.queue_due_answer_reminders(now, AppealSettings.from_config(current_app.config))
+    room = mailroom()
+    queued = outbox.queue_due_reminders(room, now)
+    queued += answer_reminders.queue_due_answer_reminders(now, AppealSettings.from_config(current_app.config),
+                                                          room)
     db.session.commit()
-    return queued, delivery.deliver_all_due(now, batch_size, stop=stop)
+    return queued, delivery.deliver_all_due(room, now, batch_size, stop=stop)
 
 
 def run_mail_worker(interval, stop):
@@ -268,7 +271,7 @@ def register_mail_commands(app):
     @batch_option
     def send_mail(batch_size):
         """Deliver the messages due in the outbox, one SMTP connection per batch."""
-        report = delivery.deliver_all_due(now_utc(), batch_size)
+        report = delivery.deliver_all_due(mailroom(), now_utc(), batch_size)
         click.echo(f"Mail: {report}.")
 
     @app.cli.command("send-reminders")

@@ -23,6 +23,7 @@ from booking.bookings import Actor, Policy, create_booking
 from booking.core.timeutil import now_utc
 from booking.extensions import db as _db
 from booking.models import Closure, Division, ReceptionRule
+from booking.notify.settings import mailroom_of
 
 
 def pytest_sessionstart(session):
@@ -114,6 +115,12 @@ def policy(app):
 
 
 @pytest.fixture
+def mailroom(app):
+    """What sending needs of the test application (its live config, templates, links), for the operations."""
+    return mailroom_of(app)
+
+
+@pytest.fixture
 def make_division(db):
     """Create a division receiving on every weekday 10:00–13:00 unless told otherwise."""
     counter = iter(range(1, 10_000))
@@ -159,7 +166,7 @@ def api_key(make_api_key):
 
 
 @pytest.fixture
-def make_booking(db, policy):
+def make_booking(db, policy, mailroom):
     """Book through the service, as a citizen would; returns ``(booking, token)``."""
     counter = iter(range(1, 10_000))
 
@@ -168,7 +175,7 @@ def make_booking(db, policy):
         overrides.setdefault("email", f"citizen{n}@example.ru")
         overrides.setdefault("phone", f"+7916{1000000 + n:07d}")
         booking, token = create_booking(division, start_dt, details(**overrides), now or now_utc(),
-                                        actor=actor or Actor(), policy=policy)
+                                        actor=actor or Actor(), policy=policy, mailroom=mailroom)
         db.session.commit()
         return booking, token
 

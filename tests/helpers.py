@@ -2,11 +2,12 @@
 from datetime import time, timedelta
 
 import holidays
-from flask import g
+from flask import current_app, g
 from flask.testing import FlaskClient
 
 from booking.bookings import CitizenDetails
 from booking.core.timeutil import get_tz, local_to_utc, now_utc
+from booking.notify.settings import mailroom_of
 
 MSK = get_tz("Europe/Moscow")
 
@@ -16,6 +17,11 @@ def next_weekday(weekday, after=None, weeks=0):
     after = after or now_utc().astimezone(MSK).date()
     days = (weekday - after.weekday() - 1) % 7 + 1
     return after + timedelta(days=days + 7 * weeks)
+
+
+def app_mailroom():
+    """The mailroom of the application in context, for helpers that get no fixtures (tests take ``mailroom``)."""
+    return mailroom_of(current_app)
 
 
 def details(**overrides):

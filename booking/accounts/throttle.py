@@ -14,8 +14,8 @@ reveal nothing about which accounts exist. Addresses are kept only as keyed
 hashes (IPv6 by its /64 network, what one subscriber usually holds) and for
 a day at most.
 
-Request-free: callers pass the client address, the settings, the secret and ``now``; the
-request commits.
+Request-free: callers pass the client address, the settings, the secret, ``now`` and the
+application's mailroom (for the lock notice); the request commits.
 """
 import hashlib
 import hmac
@@ -118,7 +118,7 @@ def forget_failures(email, secret):
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.account_key == account_key))
 
 
-def attempt_login(email, password, client_address, now, rules, secret):
+def attempt_login(email, password, client_address, now, rules, secret, mailroom):
     """Check a login from ``client_address``; a :class:`LoginAttempt` says who, or how long to wait."""
     account_key = _keyed(secret, "account", accounts.normalise_user_email(email))
     client_key = _keyed(secret, "client", client_network(client_address))
@@ -137,11 +137,11 @@ def attempt_login(email, password, client_address, now, rules, secret):
     found = accounts.find_user(email)
     # A locked account answers like any other (it is still counted), and its holder is told once.
     if found is not None and not accounts.is_locked(found, now):
-        _lock_when_besieged(found, account_key, now, rules)
+        _lock_when_besieged(found, account_key, now, rules, mailroom)
     return LoginAttempt(wait_seconds=wait_seconds(account_key, client_key, now, rules))
 
 
-def _lock_when_besieged(user, account_key, now, rules):
+def _lock_when_besieged(user, account_key, now, rules, mailroom):
     # Failures before the end of an earlier lock were answered by that lock already.
     since = now - ACCOUNT_WINDOW
     if user.locked_until is not None and user.locked_until > since:
@@ -153,4 +153,4 @@ def _lock_when_besieged(user, account_key, now, rules):
     db.session.flush()
     admins = db.session.scalars(sa.select(User).where(User.role == Role.ADMIN, User.active.is_(True))
                                 .order_by(User.id)).all()
-    staff_mail.queue_account_locked(user, admins, failures, now)
+    staff_mail.queue_account_locked(mailroom, user, admins, failures, now)

@@ -19,7 +19,7 @@ from ..core import validation
 from ..core.timeutil import now_utc, parse_iso_date, parse_iso_datetime
 from ..extensions import db
 from ..security import limit_api_booking
-from ..web.helpers import commit_or_refuse, current_policy
+from ..web.helpers import commit_or_refuse, current_policy, mailroom
 from ..web.reasons import unbookable_message
 from .openapi import openapi_document
 
@@ -243,7 +243,7 @@ def create_booking():
         message=clean["message"], account=clean["account"], address=clean["address"], locale=clean["locale"])
     try:
         booking, token = bookings.create_booking(division, clean["start"], details, now_utc(), current_policy(),
-                                                 actor=bookings.Actor(channel="api"))
+                                                 mailroom(), actor=bookings.Actor(channel="api"))
         booking.api_client = client
         # Rendered before the commit, which expires every attribute: reading them back costs two queries.
         response = jsonify(booking_json(booking, token))
@@ -264,7 +264,7 @@ def get_booking(code):
 @bp.post("/bookings/<code>/cancel")
 def cancel_booking(code):
     booking = _bearer_booking(code)
-    _done, refusal = commit_or_refuse(lambda: bookings.cancel_booking(booking, now_utc(),
+    _done, refusal = commit_or_refuse(lambda: bookings.cancel_booking(booking, now_utc(), mailroom(),
                                                                       actor=bookings.Actor(channel="api")))
     if refusal is not None:
         raise _booking_error(refusal)
@@ -286,7 +286,7 @@ def reschedule_booking(code):
     if fields:
         raise ApiError(422, "validation_error", _("Some fields need correcting."), fields=fields)
     _done, refusal = commit_or_refuse(lambda: bookings.reschedule_booking(
-        booking, start_dt, now_utc(), current_policy(), actor=bookings.Actor(channel="api")))
+        booking, start_dt, now_utc(), current_policy(), mailroom(), actor=bookings.Actor(channel="api")))
     if refusal is not None:
         raise _booking_error(refusal)
     return jsonify(booking_json(booking))

@@ -6,7 +6,8 @@ card; the answer is given orally where the facts are evident, else in writing
 to whoever handles it. Request-free: every operation takes ``settings`` and
 ``now``, records itself in the booking's audit trail, flushes, and leaves the
 commit to the caller. The citizen's e-mail goes through the outbox in the same
-transaction.
+transaction, composed with the application's mailroom, which the operations
+that close a matter take as their last argument.
 """
 from dataclasses import dataclass
 from datetime import timedelta
@@ -156,7 +157,7 @@ def _card_detail(card):
     return "; ".join(parts)
 
 
-def save_card(booking, data, now, actor, settings):
+def save_card(booking, data, now, actor, settings, mailroom):
     """Write or correct the reception card of an attended visit; closes it when settled.
 
     Raises :class:`AppealError` (``not_attended``, ``closed``, or a field's code).
@@ -181,21 +182,21 @@ def save_card(booking, data, now, actor, settings):
     card.updated_at = now
     audit(booking, actor, AuditAction.CARD_SAVED, detail=_card_detail(card), now=now)
     if closes:
-        _close(card, now, actor)
+        _close(card, now, actor, mailroom)
     db.session.flush()
     return card
 
 
-def _close(card, now, actor):
+def _close(card, now, actor, mailroom):
     card.closed_at = now
     audit(card.booking, actor, AuditAction.MATTER_CLOSED, detail=f"result={card.result}", now=now)
     db.session.flush()
     # The citizen hears of a written answer or a referral; an oral one they heard at the reception.
     if card.outcome in (Outcome.WRITTEN_DUE, Outcome.REFERRED):
-        outbox.queue(Kind.ANSWER, card.booking, now, f"answer:{card.id}", card=card, answer=card.answer)
+        outbox.queue(mailroom, Kind.ANSWER, card.booking, now, f"answer:{card.id}", card=card, answer=card.answer)
 
 
-def record_answer(card, data, now, actor, settings):
+def record_answer(card, data, now, actor, settings, mailroom):
     """Record the written answer sent to the citizen; closes the matter and tells the citizen.
 
     Raises :class:`AppealError` (``not_written``, ``closed``, or a field's code).
@@ -217,5 +218,5 @@ def record_answer(card, data, now, actor, settings):
     card.result, card.updated_at = data.result, now
     detail = f"sent_on={data.sent_on.isoformat()}; number={card.answer.outgoing_number}"
     audit(card.booking, actor, AuditAction.ANSWER_RECORDED, detail=detail + ("; by post" if data.by_post else ""), now=now)
-    _close(card, now, actor)
+    _close(card, now, actor, mailroom)
     return card.answer

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from ..core.timeutil import local_today
 from ..extensions import db
 from ..models import Role, User, user_division
-from ..links import absolute_url
 from ..notify import staff_mail
 from .models import Outcome, ReceptionCard
 
@@ -56,7 +55,7 @@ def _heads_of(division_ids):
     return heads
 
 
-def queue_due_answer_reminders(now, settings):
+def queue_due_answer_reminders(now, settings, mailroom):
     """Queue the reminders of written answers due at ``now``; returns how many were added."""
     today = local_today(now, settings.tz)
     cards = db.session.scalars(
@@ -73,11 +72,11 @@ def queue_due_answer_reminders(now, settings):
         if which is None:
             continue
         for user in _recipients(card, heads):
-            added += _queue(card, which, user, now)
+            added += _queue(mailroom, card, which, user, now)
     return added
 
 
-def _queue(card, which, user, now):
+def _queue(mailroom, card, which, user, now):
     booking = card.booking
     responsible = card.responsible
     context = {
@@ -85,10 +84,10 @@ def _queue(card, which, user, now):
         "visit_day": card.visit_day, "code": booking.code, "division": card.division,
         "responsible_name": (responsible.name or responsible.email) if responsible is not None else "—",
         "topic": card.topic,
-        "booking_url": absolute_url("staff.booking", code=booking.code),
-        "answers_url": absolute_url("answers.index"),
+        "booking_url": mailroom.url("staff.booking", code=booking.code),
+        "answers_url": mailroom.url("answers.index"),
         "due": f"{card.due_date:%d.%m.%Y}",
     }
-    return staff_mail.queue_staff_message(staff_mail.ANSWER_DUE, user.email, user.name, context, now,
+    return staff_mail.queue_staff_message(mailroom, staff_mail.ANSWER_DUE, user.email, user.name, context, now,
                                           reminder_key(card, which, user), subject_key=f"answer_due:{which}",
                                           booking_id=booking.id)

@@ -72,14 +72,14 @@ def bookings_by_origin(first_dt, end_dt, client_ref=None, api_client_id=None, li
         .order_by(Booking.created_at, Booking.id).limit(limit)).all()
 
 
-def cancel_selected(booking_ids, now, actor, reason=""):
+def cancel_selected(booking_ids, now, actor, mailroom, reason=""):
     """Cancel the chosen bookings that can still change (each visitor told); returns (cancelled, left alone)."""
     chosen = db.session.scalars(sa.select(Booking).where(Booking.id.in_(list(booking_ids)))
                                 .order_by(Booking.id)).all() if booking_ids else []
     cancelled, left = [], []
     for booking in chosen:
         if can_change(booking, now):
-            cancel_booking(booking, now, actor=actor, reason=reason)
+            cancel_booking(booking, now, mailroom, actor=actor, reason=reason)
             cancelled.append(booking)
         else:
             left.append(booking)

@@ -1,6 +1,7 @@
 """Booking operations: book, cancel, reschedule, and the queries behind the slot pages.
 
-Request-free: every operation takes ``now`` and works inside the caller's
+Request-free: every operation takes ``now`` (and, when it causes a message, the
+application's :class:`~booking.notify.settings.Mailroom`) and works inside the caller's
 transaction (it flushes, the request or command commits). Capacity is left to
 the ``uq_booking_place`` index; a lost race surfaces as :class:`SlotTaken`.
 """
@@ -99,7 +100,7 @@ def audit(booking, actor, action, detail="", now=None):
     return entry
 
 
-def create_booking(division, start_dt, details, now, policy, actor=None, consent_at=None):
+def create_booking(division, start_dt, details, now, policy, mailroom, actor=None, consent_at=None):
     """Book a place at ``start_dt``; returns ``(booking, manage_token)``.
 
     Raises :class:`SlotNotBookable`, :class:`LimitReached` or :class:`SlotTaken`
@@ -128,7 +129,7 @@ def create_booking(division, start_dt, details, now, policy, actor=None, consent
             db.session.expunge(booking)
         raise SlotTaken(alternatives=alternatives(division, start_dt, now, policy, exclude=start_dt))
     audit(booking, actor, AuditAction.CREATED, detail=actor.channel, now=now)
-    outbox.queue_confirmation(booking, token, now)
+    outbox.queue_confirmation(mailroom, booking, token, now)
     return booking, token
 
 
@@ -192,14 +193,14 @@ def find_booking_by_code(code):
     return found[0] if found else None
 
 
-def send_manage_link(code, email, now):
+def send_manage_link(code, email, now, mailroom):
     """Mail a renewal link when ``email`` is the booking's address; silent either way."""
     booking = find_booking_by_code(code)
     if booking is None or not booking.email or booking.purged_at is not None:
         return False
     if not hmac.compare_digest(booking.email.encode("utf-8"), email.encode("utf-8")):
         return False
-    return outbox.queue_manage_link(booking, now)
+    return outbox.queue_manage_link(mailroom, booking, now)
 
 
 def renew_manage_token(booking, now, actor=None):
@@ -216,7 +217,7 @@ def can_change(booking, now):
     return booking.status == BookingStatus.BOOKED and booking.start_utc > now
 
 
-def cancel_booking(booking, now, actor=None, reason=""):
+def cancel_booking(booking, now, mailroom, actor=None, reason=""):
     """Cancel and free the place; the citizen or the division may do it."""
     actor = actor or Actor()
     if not can_change(booking, now):
@@ -228,11 +229,11 @@ def cancel_booking(booking, now, actor=None, reason=""):
     booking.updated_at = now
     audit(booking, actor, AuditAction.CANCELLED, detail=reason, now=now)
     db.session.flush()
-    outbox.queue_cancellation_notice(booking, now, reason=reason)
+    outbox.queue_cancellation_notice(mailroom, booking, now, reason=reason)
     return booking
 
 
-def reschedule_booking(booking, new_start_dt, now, policy, actor=None):
+def reschedule_booking(booking, new_start_dt, now, policy, mailroom, actor=None):
     """Move ``booking`` to another bookable slot of its division."""
     actor = actor or Actor()
     if not can_change(booking, now):
@@ -250,6 +251,6 @@ def reschedule_booking(booking, new_start_dt, now, policy, actor=None):
     booking.updated_at = now
     audit(booking, actor, AuditAction.RESCHEDULED, detail=f"{old_start.isoformat()} -> {new_start_dt.isoformat()}", now=now)
     db.session.flush()
-    outbox.queue_reschedule_notice(booking, old_start, now)
+    outbox.queue_reschedule_notice(mailroom, booking, old_start, now)
     return booking
 

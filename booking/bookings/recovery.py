@@ -6,7 +6,7 @@ through the renewal message of the e-mail path, or to the phone by SMS when SMS
 is configured (else to the booking's e-mail, if it has one). Whether anything
 matched is never told: the caller answers the same either way.
 
-Request-free: takes ``now`` and the settings, flushes; the caller commits.
+Request-free: takes ``now`` and the application's mailroom (its settings), flushes; the caller commits.
 """
 import hmac
 
@@ -27,19 +27,19 @@ def _same(a, b):
     return bool(a) and hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
-def send_link_again(code, contact, now, config):
+def send_link_again(code, contact, now, mailroom):
     """Send the manage link of the booking with ``code`` if ``contact`` is its e-mail or phone; True if queued."""
     try:
-        kind, value = read_contact(contact, config.get("PHONE_DEFAULT_REGION", "RU"))
+        kind, value = read_contact(contact, mailroom.config.get("PHONE_DEFAULT_REGION", "RU"))
     except ValueError:
         return False
     for booking in bookings_by_code(code):
         if booking.purged_at is not None:
             continue
         if kind == "email" and _same(booking.email, value):
-            return outbox.queue_manage_link(booking, now)
+            return outbox.queue_manage_link(mailroom, booking, now)
         if kind == "phone" and _same(booking.phone, value):
-            if sms.enabled(config):
-                return sms.queue_manage_link(booking, now)
-            return bool(booking.email) and outbox.queue_manage_link(booking, now)
+            if sms.enabled(mailroom):
+                return sms.queue_manage_link(mailroom, booking, now)
+            return bool(booking.email) and outbox.queue_manage_link(mailroom, booking, now)
     return False

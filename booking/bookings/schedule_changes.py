@@ -88,13 +88,13 @@ def closures_with(division, spec):
     return [ClosureSpec.of(c) for c in division.closures] + [spec]
 
 
-def settle_affected(bookings, decision, now, actor, reason=""):
+def settle_affected(bookings, decision, now, actor, mailroom, reason=""):
     """Cancel the affected ``bookings`` (``decision == "cancel"``) or keep them as exceptions (``"keep"``)."""
     if decision not in ("cancel", "keep"):
         raise ValueError(f"unknown decision: {decision}")
     for booking in bookings:
         if decision == "cancel":
-            cancel_booking(booking, now, actor=actor, reason=reason)
+            cancel_booking(booking, now, mailroom, actor=actor, reason=reason)
         else:
             audit(booking, actor, AuditAction.KEPT_AS_EXCEPTION, detail=reason, now=now)
     db.session.flush()

@@ -15,4 +15,9 @@ messages point to a page where the citizen asks for a fresh link by e-mail;
 that message carries a signed, single-use renewal link. Calendar invites
 never carry a secret (calendars get shared), and sent messages have their
 secrets blanked in the outbox.
+
+Nothing here reads the application in context: every function that renders,
+queues or delivers takes the application's mailroom first
+(:class:`booking.notify.settings.Mailroom`: its live settings, its templates,
+its absolute links), handed down by the views, the API and the commands.
 """

@@ -6,7 +6,6 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 
 log = logging.getLogger("booking.notify")
 
@@ -40,9 +39,9 @@ _HEADER_MAX = 200
 
 # -- configuration ---------------------------------------------------------
 
-def not_sending_reason(config=None):
+def not_sending_reason(mailroom):
     """Why messages stay in the outbox (no server, or sending suppressed), or "" when they are sent."""
-    config = config or current_app.config
+    config = mailroom.config
     if not config.get("MAIL_SERVER"):
         return "MAIL_SERVER is not set"
     if config.get("MAIL_SUPPRESS_SEND", False):
@@ -91,10 +90,9 @@ def checked_address(value):
     return result.ascii_email
 
 
-def sender_address(config=None):
+def sender_address(mailroom):
     """``MAIL_DEFAULT_SENDER`` ("Name <addr>", an address, or a pair) as ``(name, address)``."""
-    config = config or current_app.config
-    sender = config.get("MAIL_DEFAULT_SENDER") or "priyom@localhost"
+    sender = mailroom.config.get("MAIL_DEFAULT_SENDER") or "priyom@localhost"
     name, addr = sender if isinstance(sender, (tuple, list)) else parseaddr(sender)
     return header_text(name), addr
 

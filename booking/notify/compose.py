@@ -10,7 +10,6 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 
-from flask import current_app
 from flask_babel import force_locale, format_date, gettext
 from flask_babel import lazy_gettext as _l
 
@@ -18,7 +17,6 @@ from ..core import ical
 from ..core.names import lower_first, name_and_patronymic
 from ..core.timeutil import get_tz
 from ..i18n import booking_language, calendar_texts, clock, long_date, unbreakable
-from ..links import absolute_url
 from ..operator import service_name
 from .common import Kind, checked_address, header_text, sender_address
 from .links import link_request_url
@@ -46,11 +44,11 @@ class Rendered:
     ics_method: str = ""
 
 
-def render_message(kind, booking, now, **extra):
+def render_message(mailroom, kind, booking, now, **extra):
     """Subject, text, HTML and invite of one message, in the booking's language."""
     lang = booking_language(booking)
     division = booking.division
-    config = current_app.config
+    config = mailroom.config
     tz = get_tz(config["BOOKING_TIMEZONE"])
     with force_locale(lang):
         context = {
@@ -65,12 +63,12 @@ def render_message(kind, booking, now, **extra):
             "when_date": long_date(booking.start_utc),
             "when_time": f"{clock(booking.start_utc)}–{clock(booking.end_utc)}",
             "location": ical.division_location(division),
-            "link_request_url": link_request_url(booking),
-            "division_url": absolute_url("public.division", slug=division.slug),
+            "link_request_url": link_request_url(mailroom, booking),
+            "division_url": mailroom.url("public.division", slug=division.slug),
             "hotline": unbreakable(config["HOTLINE_PHONE"]),
             "service_name": service_name(config, lang),
             "operator_name": config.get("OPERATOR_NAME", ""),
-            "privacy_url": absolute_url("legal.privacy"),
+            "privacy_url": mailroom.url("legal.privacy"),
             **extra,
         }
         if "old_start" in extra:
@@ -78,12 +76,12 @@ def render_message(kind, booking, now, **extra):
         when = gettext("%(date)s at %(time)s", date=format_date(booking.start_utc, "d MMMM"),
                        time=clock(booking.start_utc))
         subject = SUBJECTS[kind] % {"when": when, "code": booking.code}
-        text = _render(f"email/{kind}.txt", context)
-        html = _render(f"email/{kind}.html", context)
+        text = mailroom.render(f"email/{kind}.txt", context)
+        html = mailroom.render(f"email/{kind}.html", context)
     method = {Kind.CONFIRMATION: "REQUEST", Kind.RESCHEDULE: "REQUEST", Kind.CANCELLATION: "CANCEL"}.get(kind)
     ics = ""
     if method:
-        organizer = division.email or sender_address(config)[1]
+        organizer = division.email or sender_address(mailroom)[1]
         ics = ical.booking_ics(booking, tz, now, method=method, manage_url=context["link_request_url"],
                                texts=calendar_texts(lang), organizer_email=organizer).decode("utf-8")
     return Rendered(subject=header_text(subject, 300), text=text, html=html, ics=ics, ics_method=method or "")
@@ -93,12 +91,6 @@ def _greeting(full_name, lang):
     """«Здравствуйте, Мария Сергеевна!»; when the patronymic is not clear, the full name, or «Hello,» in English."""
     name = name_and_patronymic(full_name) or (full_name if lang == "ru" else "")
     return gettext("Dear %(name)s,", name=name) if name else gettext("Hello,")
-
-
-def _render(name, context):
-    # Straight from the environment: the site's context processors need a request, e-mails have none.
-    return current_app.jinja_env.get_template(name).render(context)
-
 
 
 def _header(name, text):
@@ -173,14 +165,14 @@ class _Content:
     recipient: str
 
 
-def compose(rendered, recipient, name, now):
+def compose(mailroom, rendered, recipient, name, now):
     """The finished bytes of a message about to be queued (``rendered`` by :func:`render_message`).
 
     Written once, when the message is complete: its ``Date`` is that moment
     (RFC 5322, 3.6.1), and every attempt, retry or resend after a crash sends
     these very bytes with the same ``Message-ID``.
     """
-    sender = sender_address()
+    sender = sender_address(mailroom)
     domain = sender[1].rpartition("@")[2] or "localhost"
     content = _Content(rendered.subject, rendered.text, rendered.html, rendered.ics, rendered.ics_method, recipient)
     email = build_email(content, sender, name=name, date=now,

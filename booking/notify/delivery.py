@@ -16,7 +16,6 @@ from datetime import timedelta
 
 import flask_mail
 import sqlalchemy as sa
-from flask import current_app
 
 from ..core.timeutil import now_utc
 from ..database import outcome_connection, write_intent
@@ -80,9 +79,9 @@ class _Connection(flask_mail.Connection):
         return smtp
 
 
-def open_smtp(config=None):
+def open_smtp(mailroom):
     """An SMTP connection as configured by ``MAIL_*``, with a timeout on every operation."""
-    return _Connection(config or current_app.config).configure_host()
+    return _Connection(mailroom.config).configure_host()
 
 
 def _close_quietly(smtp):
@@ -114,9 +113,9 @@ class DeliveryReport:
                 f"over {self.connections} connection(s)")
 
 
-def retry_delay(attempts, config=None):
+def retry_delay(mailroom, attempts):
     """The back-off after the ``attempts``-th failed attempt: base × 2^(attempts−1), capped."""
-    config = config or current_app.config
+    config = mailroom.config
     base = config["MAIL_RETRY_BASE_SECONDS"]
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), config["MAIL_RETRY_MAX_SECONDS"]))
 
@@ -127,20 +126,21 @@ def _worker_id():
 
 @dataclass
 class _Worker:
-    """Who holds a batch's claims, and the connection on which it records each outcome."""
+    """Who holds a batch's claims, the settings it works by, and the connection on which it records each outcome."""
 
     id: str
+    mailroom: object
     connection: object = None
 
 
-def _recover_stale_claims(clock_now):
+def _recover_stale_claims(mailroom, clock_now):
     """Put back rows claimed by a worker that died; the interrupted attempt counts.
 
     A worker counts as dead when its heartbeat is older than ``MAIL_WORKER_DEAD_SECONDS``
     (or it has none: it stopped before this version or its row was lost) and its claims are
     at least that old: a live worker keeps its claims however slow its mail server is.
     """
-    config = current_app.config
+    config = mailroom.config
     outbox = OutboxMessage.__table__
     limit = clock_now - timedelta(seconds=config["MAIL_WORKER_DEAD_SECONDS"])
     with write_intent():
@@ -226,12 +226,12 @@ def _mark_sent(message, worker, sent_at):
 def _mark_failure(message, worker, now, error, permanent=False):
     """Schedule the next attempt with back-off, or mark failed after the last one; returns the status."""
     attempts = message.attempts + 1
-    if permanent or attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+    if permanent or attempts >= worker.mailroom.config["MAIL_MAX_ATTEMPTS"]:
         _finish(message, worker, status=Status.FAILED, attempts=attempts, last_error=error[:1000])
         log.error("outbox message %s failed for good after %d attempt(s): %s", message.id, attempts, error)
         return Status.FAILED
     _finish(message, worker, status=Status.PENDING, attempts=attempts, last_error=error[:1000],
-            next_attempt_at=now + retry_delay(attempts))
+            next_attempt_at=now + retry_delay(worker.mailroom, attempts))
     return Status.PENDING
 
 
@@ -272,7 +272,7 @@ def _obsolete_reminder(message, state, now):
             or not reminder_is_for(message.dedup_key, state.start_utc))
 
 
-def deliver_due(now, batch_size=None, clock=now_utc, stop=None):
+def deliver_due(mailroom, now, batch_size=None, clock=now_utc, stop=None):
     """Send one batch of due outbox messages over one SMTP connection.
 
     Manages its own transactions (call it with no work pending). ``now``
@@ -281,10 +281,10 @@ def deliver_due(now, batch_size=None, clock=now_utc, stop=None):
     When ``stop`` (a ``threading.Event``) is set, the message in flight is
     finished and the rest of the batch goes back to the queue at once.
     """
-    config = current_app.config
+    config = mailroom.config
     report = DeliveryReport()
     db.session.commit()
-    reason = not_sending_reason(config)
+    reason = not_sending_reason(mailroom)
     if reason:
         waiting = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
                                     .where(OutboxMessage.status == Status.PENDING,
@@ -293,8 +293,8 @@ def deliver_due(now, batch_size=None, clock=now_utc, stop=None):
         if waiting:
             log.warning("%s: %d message(s) stay in the outbox", reason, waiting)
         return report
-    worker = _Worker(_worker_id())
-    _recover_stale_claims(clock())
+    worker = _Worker(_worker_id(), mailroom)
+    _recover_stale_claims(mailroom, clock())
     messages = _claim(now, batch_size or config["MAIL_BATCH_SIZE"], worker.id, clock())
     report.claimed = len(messages)
     if not messages:
@@ -308,11 +308,10 @@ def deliver_due(now, batch_size=None, clock=now_utc, stop=None):
 
 
 def _deliver_claimed(messages, worker, now, clock, report, stop=None):
-    config = current_app.config
     states = _booking_states(messages)
-    sender = sender_address(config)
+    sender = sender_address(worker.mailroom)
     try:
-        smtp = open_smtp(config)
+        smtp = open_smtp(worker.mailroom)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("mail server unreachable (%s); %d message(s) will be retried", _error_text(exc), len(messages))
         _postpone(messages, worker, now, _error_text(exc), report)
@@ -380,16 +379,16 @@ def _send_batch(smtp, messages, states, sender, worker, now, clock, stop, report
         report.sent += 1
 
 
-def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc, stop=None):
+def deliver_all_due(mailroom, now, batch_size=None, max_batches=1000, clock=now_utc, stop=None):
     """Deliver batch after batch until nothing is due (or the server fails, or ``stop`` is set), then the SMS."""
     from . import sms
     total = DeliveryReport()
     for _ in range(max_batches):
-        report = deliver_due(now, batch_size, clock, stop)
+        report = deliver_due(mailroom, now, batch_size, clock, stop)
         total.add(report)
         if report.claimed == 0 or report.outages or (stop is not None and stop.is_set()):
             break
     if stop is None or not stop.is_set():
-        total.add(sms.deliver_all_due(now, batch_size, max_batches, clock, stop))
+        total.add(sms.deliver_all_due(mailroom, now, batch_size, max_batches, clock, stop))
     return total
 

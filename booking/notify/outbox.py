@@ -6,11 +6,9 @@ administrators see what failed and send it again.
 from datetime import timezone
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..links import absolute_url
 from ..models import AuditEntry, Booking, BookingStatus, OutboxMessage
 from .common import (RENEWAL_MAX_AGE, RENEWAL_REQUEST_PERIOD, Kind, Status, checked_address, hours_label, log,
                      not_sending_reason, redact, reminder_offsets)
@@ -33,17 +31,17 @@ def _insert_once(values):
     return db.session.execute(statement, values).first() is not None
 
 
-def queue(kind, booking, now, dedup_key, **extra):
+def queue(mailroom, kind, booking, now, dedup_key, **extra):
     """Write ``kind`` of message for ``booking`` to the outbox, once per ``dedup_key``.
 
     A booking made by phone without an e-mail address gets no e-mail; with SMS
     configured, the notice goes to its phone (:mod:`booking.notify.sms`).
     """
     from . import sms
-    by_sms = sms.queue_for(kind, booking, now, dedup_key, **extra)
+    by_sms = sms.queue_for(mailroom, kind, booking, now, dedup_key, **extra)
     if not booking.email:
         return by_sms
-    rendered = render_message(kind, booking, now, **extra)
+    rendered = render_message(mailroom, kind, booking, now, **extra)
     values = dict(dedup_key=dedup_key, booking_id=booking.id, kind=kind, subject=rendered.subject,
                   body_text=rendered.text, body_html=rendered.html, ics=rendered.ics,
                   ics_method=rendered.ics_method, status=Status.PENDING, attempts=0, next_attempt_at=now,
@@ -54,38 +52,39 @@ def queue(kind, booking, now, dedup_key, **extra):
         # Kept, as failed, so that staff see the booking has no working address.
         values.update(status=Status.FAILED, last_error=f"invalid address: {exc}"[:500])
     else:
-        values["raw_message"] = compose(rendered, values["recipient"], booking.full_name, now)
+        values["raw_message"] = compose(mailroom, rendered, values["recipient"], booking.full_name, now)
     # A private link travels only in the finished bytes, dropped once sent; what staff read never has it.
     values.update(body_text=redact(rendered.text), body_html=redact(rendered.html))
     inserted = _insert_once(values)
-    reason = not_sending_reason()
+    reason = not_sending_reason(mailroom)
     if inserted and reason:
         log.warning("%s: the %s for booking %s stays in the outbox", reason, kind, booking.id)
     return inserted
 
 
-def queue_confirmation(booking, token, now):
+def queue_confirmation(mailroom, booking, token, now):
     """The confirmation with the invite and the private manage link (the token is known only now)."""
-    return queue(Kind.CONFIRMATION, booking, now, f"confirmation:{booking.id}",
-                 manage_url=manage_url(booking, token))
+    return queue(mailroom, Kind.CONFIRMATION, booking, now, f"confirmation:{booking.id}",
+                 manage_url=manage_url(mailroom, booking, token))
 
 
-def queue_reschedule_notice(booking, old_start, now):
+def queue_reschedule_notice(mailroom, booking, old_start, now):
     """The notice of a move, with an updated invite (same UID, higher SEQUENCE)."""
-    return queue(Kind.RESCHEDULE, booking, now, f"reschedule:{booking.id}:{booking.sequence}", old_start=old_start)
+    return queue(mailroom, Kind.RESCHEDULE, booking, now, f"reschedule:{booking.id}:{booking.sequence}",
+                 old_start=old_start)
 
 
-def queue_cancellation_notice(booking, now, reason=""):
+def queue_cancellation_notice(mailroom, booking, now, reason=""):
     """The notice of a cancellation, worded for who cancelled, with a CANCEL invite."""
-    return queue(Kind.CANCELLATION, booking, now, f"cancellation:{booking.id}:{booking.sequence}",
+    return queue(mailroom, Kind.CANCELLATION, booking, now, f"cancellation:{booking.id}:{booking.sequence}",
                  by_division=booking.cancelled_by != "citizen", reason=reason)
 
 
-def queue_manage_link(booking, now):
+def queue_manage_link(mailroom, booking, now):
     """A message with a renewal link, at most once per booking and period."""
     period = int(now.timestamp() // RENEWAL_REQUEST_PERIOD.total_seconds())
-    url = absolute_url("mail.renew_link", code=booking.code, signature=renewal_signature(booking))
-    return queue(Kind.MANAGE_LINK, booking, now, f"manage_link:{booking.id}:{period}", renewal_url=url,
+    url = mailroom.url("mail.renew_link", code=booking.code, signature=renewal_signature(mailroom, booking))
+    return queue(mailroom, Kind.MANAGE_LINK, booking, now, f"manage_link:{booking.id}:{period}", renewal_url=url,
                  renewal_days=RENEWAL_MAX_AGE.days)
 
 
@@ -102,18 +101,18 @@ def reminder_is_for(dedup_key, start_utc):
     return dedup_key.split(":")[2] == _start_stamp(start_utc.astimezone(timezone.utc))
 
 
-def queue_due_reminders(now, offsets=None):
+def queue_due_reminders(mailroom, now, offsets=None):
     """Queue the reminders due at ``now``; returns how many were added.
 
     For each active booking still ahead, only the latest reminder instant
     that has passed counts (a late run sends one reminder, not several), and
     none when the booking was made or moved after that instant.
     """
-    offsets = offsets or reminder_offsets(current_app.config["MAIL_REMINDER_HOURS"])
+    offsets = offsets or reminder_offsets(mailroom.config["MAIL_REMINDER_HOURS"])
     candidates = db.session.scalars(
         sa.select(Booking).where(Booking.status == BookingStatus.BOOKED, Booking.start_utc > now,
                                  Booking.start_utc <= now + offsets[-1],
-                                 sa.true() if _sms_enabled() else Booking.email != "")
+                                 sa.true() if _sms_enabled(mailroom) else Booking.email != "")
         .order_by(Booking.start_utc, Booking.id)).all()
     if not candidates:
         return 0
@@ -138,13 +137,13 @@ def queue_due_reminders(now, offsets=None):
     added = 0
     for key, booking in due.items():
         if key not in queued:
-            added += queue(Kind.REMINDER, booking, now, key)
+            added += queue(mailroom, Kind.REMINDER, booking, now, key)
     return added
 
 
-def _sms_enabled():
+def _sms_enabled(mailroom):
     from . import sms
-    return sms.enabled()
+    return sms.enabled(mailroom)
 
 
 def failed_messages(limit=200):

@@ -30,12 +30,10 @@ from base64 import b32encode
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from flask import current_app
 
 from ..core.timeutil import get_tz, now_utc
 from ..database import outcome_connection
 from ..extensions import db
-from ..links import absolute_url
 from ..models import OutboxMessage
 from . import delivery, links, outbox
 from .common import RENEWAL_MAX_AGE, RENEWAL_REQUEST_PERIOD, Kind, Status
@@ -88,15 +86,15 @@ _SHORT_LINK = re.compile(r"(/r/[A-Z0-9]+/)[a-z0-9]+")
 
 # -- settings ------------------------------------------------------------------
 
-def enabled(config=None):
+def enabled(mailroom):
     """Whether SMS are sent at all (``SMS_GATEWAY_URL`` is set)."""
-    return bool((config or current_app.config).get("SMS_GATEWAY_URL"))
+    return bool(mailroom.config.get("SMS_GATEWAY_URL"))
 
 
-def wanted_for(booking, config=None):
+def wanted_for(mailroom, booking):
     """Whether ``booking``'s notices go by SMS too: always without e-mail, with one when ``SMS_NOTIFY=all``."""
-    config = config or current_app.config
-    if not enabled(config) or not booking.phone or booking.purged_at is not None:
+    config = mailroom.config
+    if not enabled(mailroom) or not booking.phone or booking.purged_at is not None:
         return False
     return not booking.email or (config.get("SMS_NOTIFY") or "no-email").strip().lower() == "all"
 
@@ -148,19 +146,19 @@ def _base36(number):
             return text
 
 
-def _short_mac(booking, hours):
-    key = current_app.config["SECRET_KEY"].encode("utf-8")
+def _short_mac(mailroom, booking, hours):
+    key = mailroom.config["SECRET_KEY"].encode("utf-8")
     message = f"{SHORT_LINK_SALT}:{booking.id}:{links._token_fingerprint(booking)}:{hours}".encode()
     return b32encode(hmac.new(key, message, hashlib.sha256).digest()).decode("ascii")[:10].lower()
 
 
-def short_link_key(booking, now):
+def short_link_key(mailroom, booking, now):
     """The signed part of a short renewal address for ``booking``'s current token, made at ``now``."""
     hours = int(now.timestamp() // 3600)
-    return _base36(hours) + _short_mac(booking, hours)
+    return _base36(hours) + _short_mac(mailroom, booking, hours)
 
 
-def short_link_is_valid(booking, key, now):
+def short_link_is_valid(mailroom, booking, key, now):
     """Whether ``key`` was made for ``booking``'s current token within the renewal period."""
     if len(key or "") < 11:
         return False
@@ -171,11 +169,12 @@ def short_link_is_valid(booking, key, now):
     age = now - now.fromtimestamp(hours * 3600, now.tzinfo)
     if age < timedelta(hours=-1) or age > RENEWAL_MAX_AGE:
         return False
-    return hmac.compare_digest(key[-10:], _short_mac(booking, hours))
+    return hmac.compare_digest(key[-10:], _short_mac(mailroom, booking, hours))
 
 
-def short_link(booking, now):
-    return absolute_url("sms.short_link", code=booking.code.replace("-", ""), key=short_link_key(booking, now))
+def short_link(mailroom, booking, now):
+    return mailroom.url("sms.short_link", code=booking.code.replace("-", ""),
+                        key=short_link_key(mailroom, booking, now))
 
 
 def _redact(text):
@@ -184,9 +183,9 @@ def _redact(text):
 
 # -- queuing -------------------------------------------------------------------
 
-def queue(kind, booking, now, dedup_key, **extra):
+def queue(mailroom, kind, booking, now, dedup_key, **extra):
     """Write ``kind`` as an SMS for ``booking``'s phone to the outbox, once per ``dedup_key``; True if added."""
-    config = current_app.config
+    config = mailroom.config
     lang = message_language(booking)
     text = compose(kind, booking, lang, get_tz(config["BOOKING_TIMEZONE"]), url=extra.get("url", ""))
     values = dict(dedup_key=f"{dedup_key}:sms", booking_id=booking.id, kind=kind, channel=CHANNEL, subject="",
@@ -195,36 +194,36 @@ def queue(kind, booking, now, dedup_key, **extra):
     return outbox._insert_once(values)
 
 
-def queue_for(kind, booking, now, dedup_key, **extra):
+def queue_for(mailroom, kind, booking, now, dedup_key, **extra):
     """The hook of the e-mail outbox: the same notice by SMS when the booking gets SMS (kinds with a text)."""
-    if kind == Kind.MANAGE_LINK or kind not in TEXTS["ru"] or not wanted_for(booking):
+    if kind == Kind.MANAGE_LINK or kind not in TEXTS["ru"] or not wanted_for(mailroom, booking):
         return False
-    return queue(kind, booking, now, dedup_key, **extra)
+    return queue(mailroom, kind, booking, now, dedup_key, **extra)
 
 
-def queue_manage_link(booking, now):
+def queue_manage_link(mailroom, booking, now):
     """A short renewal link by SMS, at most once per booking and renewal period."""
     period = int(now.timestamp() // RENEWAL_REQUEST_PERIOD.total_seconds())
-    return queue(Kind.MANAGE_LINK, booking, now, f"manage_link:{booking.id}:{period}",
-                 url=short_link(booking, now))
+    return queue(mailroom, Kind.MANAGE_LINK, booking, now, f"manage_link:{booking.id}:{period}",
+                 url=short_link(mailroom, booking, now))
 
 
 # -- delivery reports ------------------------------------------------------------
 
-def report_signature(message_id):
-    key = current_app.config["SECRET_KEY"].encode("utf-8")
+def report_signature(mailroom, message_id):
+    key = mailroom.config["SECRET_KEY"].encode("utf-8")
     return hmac.new(key, f"sms-dlr:{message_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def report_url(message_id):
+def report_url(mailroom, message_id):
     """The ``dlr-url`` handed to Kannel; it fills in ``%d`` with the report type."""
-    url = absolute_url("sms.delivery_report", message_id=message_id, sig=report_signature(message_id))
+    url = mailroom.url("sms.delivery_report", message_id=message_id, sig=report_signature(mailroom, message_id))
     return f"{url}&status=%d"
 
 
-def record_report(message_id, signature, status):
+def record_report(mailroom, message_id, signature, status):
     """Record a delivery report; False when the signature is wrong or the message unknown."""
-    if not hmac.compare_digest(signature or "", report_signature(message_id)):
+    if not hmac.compare_digest(signature or "", report_signature(mailroom, message_id)):
         return False
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.channel != CHANNEL:
@@ -250,12 +249,12 @@ class Refused(Exception):
     """Kannel refused this one message."""
 
 
-def send(message, config=None):
+def send(mailroom, message):
     """Hand one claimed SMS to Kannel; returns its answer or raises :class:`GatewayDown` / :class:`Refused`."""
-    config = config or current_app.config
+    config = mailroom.config
     params = {"username": config.get("SMS_USERNAME") or "", "password": config.get("SMS_PASSWORD") or "",
               "to": message.recipient, "text": message.body_text, "charset": "UTF-8",
-              "dlr-mask": DLR_MASK, "dlr-url": report_url(message.id)}
+              "dlr-mask": DLR_MASK, "dlr-url": report_url(mailroom, message.id)}
     if config.get("SMS_SENDER"):
         params["from"] = config["SMS_SENDER"]
     if needs_unicode(message.body_text):
@@ -274,18 +273,18 @@ def send(message, config=None):
         raise GatewayDown(f"{exc.__class__.__name__}: {exc}") from None
 
 
-def deliver_due(now, batch_size=None, clock=now_utc, stop=None):
+def deliver_due(mailroom, now, batch_size=None, clock=now_utc, stop=None):
     """Send one batch of due SMS; returns a :class:`~booking.notify.delivery.DeliveryReport`.
 
     When ``stop`` is set, the text in flight is finished and the rest of the batch goes back at once.
     """
-    config = current_app.config
+    config = mailroom.config
     report = delivery.DeliveryReport()
     db.session.commit()
-    if not enabled(config):
+    if not enabled(mailroom):
         return report
-    worker = delivery._Worker(delivery._worker_id())
-    delivery._recover_stale_claims(clock())
+    worker = delivery._Worker(delivery._worker_id(), mailroom)
+    delivery._recover_stale_claims(mailroom, clock())
     messages = delivery._claim(now, batch_size or config["MAIL_BATCH_SIZE"], worker.id, clock(), channel=CHANNEL)
     report.claimed = len(messages)
     if messages:
@@ -308,7 +307,7 @@ def _send_claimed(messages, worker, now, clock, report, stop=None):
             report.skipped += 1
             continue
         try:
-            answer = send(message)
+            answer = send(worker.mailroom, message)
         except Refused as exc:
             delivery._count(report, delivery._mark_failure(message, worker, now, f"gateway refused: {exc}",
                                                        permanent=True))
@@ -323,11 +322,11 @@ def _send_claimed(messages, worker, now, clock, report, stop=None):
         report.sent += 1
 
 
-def deliver_all_due(now, batch_size=None, max_batches=1000, clock=now_utc, stop=None):
+def deliver_all_due(mailroom, now, batch_size=None, max_batches=1000, clock=now_utc, stop=None):
     """Send batch after batch of due SMS until nothing is due (or the gateway is down, or ``stop`` is set)."""
     total = delivery.DeliveryReport()
     for _ in range(max_batches):
-        report = deliver_due(now, batch_size, clock, stop)
+        report = deliver_due(mailroom, now, batch_size, clock, stop)
         total.add(report)
         if report.claimed == 0 or report.outages or (stop is not None and stop.is_set()):
             break

@@ -7,7 +7,6 @@ and the personal-data purge of bookings never touches them. Staff messages are
 in Russian, the working language of the staff.
 """
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import force_locale
 
 from ..extensions import db
@@ -26,11 +25,7 @@ SUBJECTS = {
 }
 
 
-def _render(template, context):
-    return current_app.jinja_env.get_template(template).render(context)
-
-
-def queue_staff_message(kind, recipient, name, context, now, dedup_key, subject_key=None, booking_id=None):
+def queue_staff_message(mailroom, kind, recipient, name, context, now, dedup_key, subject_key=None, booking_id=None):
     """Write a ``kind`` message for a member of staff to the outbox, once per ``dedup_key``.
 
     ``subject_key`` picks another subject than the kind's; ``booking_id`` ties the message to the
@@ -38,14 +33,14 @@ def queue_staff_message(kind, recipient, name, context, now, dedup_key, subject_
     """
     if db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)) is not None:
         return False
-    config = current_app.config
+    config = mailroom.config
     context = {"lang": "ru", "service_name": config["SERVICE_NAME"], "operator_name": config["OPERATOR_NAME"],
                "hotline": config["HOTLINE_PHONE"], **context}
     with force_locale("ru"):
         rendered = Rendered(
             subject=header_text(SUBJECTS[subject_key or kind].format(service=context["service_name"], **context), 300),
-            text=_render(f"email/staff/{kind}.txt", context),
-            html=_render(f"email/staff/{kind}.html", context))
+            text=mailroom.render(f"email/staff/{kind}.txt", context),
+            html=mailroom.render(f"email/staff/{kind}.html", context))
     message = OutboxMessage(dedup_key=dedup_key, booking_id=booking_id, kind=kind, recipient=recipient,
                             subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
                             status=Status.PENDING, attempts=0, next_attempt_at=now, created_at=now)
@@ -54,13 +49,13 @@ def queue_staff_message(kind, recipient, name, context, now, dedup_key, subject_
     except ValueError as exc:
         message.status, message.last_error = Status.FAILED, f"invalid address: {exc}"[:500]
     else:
-        message.raw_message = compose(rendered, message.recipient, name, now)
+        message.raw_message = compose(mailroom, rendered, message.recipient, name, now)
     db.session.add(message)
     db.session.flush()
     return True
 
 
-def queue_account_locked(user, admins, failures, now):
+def queue_account_locked(mailroom, user, admins, failures, now):
     """Tell ``user`` and every administrator that ``user``'s account is locked, and until when."""
     with force_locale("ru"):
         context = {"email": user.email, "failures": failures, "until": long_datetime(user.locked_until),
@@ -68,6 +63,6 @@ def queue_account_locked(user, admins, failures, now):
     stamp = f"{user.locked_until:%Y%m%dT%H%M%S}"
     recipients = [user] + [admin for admin in admins if admin.id != user.id]
     for recipient in recipients:
-        queue_staff_message(ACCOUNT_LOCKED, recipient.email, recipient.name,
+        queue_staff_message(mailroom, ACCOUNT_LOCKED, recipient.email, recipient.name,
                             {**context, "to_holder": recipient.id == user.id}, now,
                             dedup_key=f"{ACCOUNT_LOCKED}:{user.id}:{stamp}:{recipient.id}")

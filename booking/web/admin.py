@@ -20,7 +20,7 @@ from ..core.timeutil import now_utc
 from ..extensions import db
 from ..models import Closure, ReceptionRule, Role, User
 from .forms import ClosureForm, DivisionForm, NewUserForm, PasswordForm, RuleForm, UserForm
-from .helpers import current_policy, division_or_404, staff_actor
+from .helpers import current_policy, division_or_404, mailroom, staff_actor
 
 bp = Blueprint("admin", __name__)
 
@@ -108,7 +108,7 @@ def _schedule_change(division, rules, closures, apply, reason, message):
                                resubmitted=decision is not None and not confirmed)
     apply()
     if affected:
-        bookings.settle_affected(affected, decision, now, staff_actor(), reason=reason)
+        bookings.settle_affected(affected, decision, now, staff_actor(), mailroom(), reason=reason)
     db.session.commit()
     if affected and decision == "cancel":
         message = ngettext("%(message)s %(num)d booking cancelled.", "%(message)s %(num)d bookings cancelled.",

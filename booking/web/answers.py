@@ -21,7 +21,7 @@ from ..core.timeutil import local_today, now_utc
 from ..extensions import db
 from ..models import Role, User
 from .appeal_forms import ERROR_MESSAGES, AnswerForm, CardForm, outcome_label, result_label
-from .helpers import staff_actor, staff_booking_or_404
+from .helpers import mailroom, staff_actor, staff_booking_or_404
 
 bp = Blueprint("answers", __name__)
 
@@ -111,7 +111,7 @@ def card(code):
     form = _card_form(booking, card, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         try:
-            saved = card_ops.save_card(booking, _card_input(form), now_utc(), staff_actor(), settings())
+            saved = card_ops.save_card(booking, _card_input(form), now_utc(), staff_actor(), settings(), mailroom())
             db.session.commit()
         except card_ops.AppealError as exc:
             db.session.rollback()
@@ -139,7 +139,7 @@ def answer(code):
         data = card_ops.AnswerInput(sent_on=form.sent_on.data, outgoing_number=form.outgoing_number.data,
                                     summary=form.summary.data, by_post=form.by_post.data, result=form.result.data)
         try:
-            card_ops.record_answer(card, data, now_utc(), staff_actor(), settings())
+            card_ops.record_answer(card, data, now_utc(), staff_actor(), settings(), mailroom())
             db.session.commit()
         except card_ops.AppealError as exc:
             db.session.rollback()

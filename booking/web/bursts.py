@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import Role
 from ..security import mark_private
 from .converters import ROW_ID_MAX
-from .helpers import current_policy
+from .helpers import current_policy, mailroom
 from .redirects import local_path
 
 bp = Blueprint("bursts", __name__)
@@ -117,7 +117,7 @@ def cancel():
     reason = " ".join(request.form.get("reason", "").split())[:REASON_MAX]
     user = current_user._get_current_object()
     cancelled, left = bursts.cancel_selected(ids, now_utc(), bookings.Actor(kind=user.role, user=user),
-                                             reason=reason)
+                                             mailroom(), reason=reason)
     db.session.commit()
     message = ngettext("%(num)d booking cancelled; the visitor is told.",
                        "%(num)d bookings cancelled; the visitors are told.", len(cancelled))

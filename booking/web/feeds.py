@@ -15,9 +15,8 @@ from ..accounts.auth import require_division, roles_required
 from ..core.timeutil import now_utc
 from ..extensions import db
 from ..feeds import service as feed_service
-from ..links import absolute_url
 from ..models import Role
-from .helpers import current_policy
+from .helpers import current_policy, mailroom
 from .redirects import local_path
 
 bp = Blueprint("feeds", __name__)
@@ -47,7 +46,7 @@ def webcal(url):
 
 def agenda_feed_url(token):
     """The https URL of the agenda feed whose token is ``token``."""
-    return absolute_url("feeds.agenda", token=token)
+    return mailroom().url("feeds.agenda", token=token)
 
 
 def agenda_feed_links(division):
@@ -95,7 +94,7 @@ def booking_ics(code):
     if booking is None:
         abort(404)
     # Calendars get shared: the file carries no manage token, only where to ask for a fresh link.
-    manage_url = absolute_url("mail.request_link", code=booking.code)
+    manage_url = mailroom().url("mail.request_link", code=booking.code)
     body = feed_service.booking_ics(booking, now_utc(), current_policy(), _settings(), manage_url)
     response = _calendar_response(body, f"priyom-{booking.code}.ics", disposition="attachment")
     response.headers["Cache-Control"] = "private, no-store"
@@ -118,7 +117,7 @@ def reception(slug):
     division = bookings.get_division(slug)
     if division is None:
         abort(404)
-    booking_url = absolute_url("public.division", slug=division.slug)
+    booking_url = mailroom().url("public.division", slug=division.slug)
     feed = feed_service.reception_feed(division, now_utc(), current_policy(), _settings(), _feed_locale(),
                                        booking_url)
     return _feed_response(feed, "public, max-age=900")

@@ -11,11 +11,17 @@ from ..accounts.auth import require_division
 from ..core.scheduling import booking_window, closure_on, holiday_name, slots_for_day
 from ..core.timeutil import local_to_utc, local_today, parse_iso_date, parse_iso_datetime, week_start
 from ..extensions import db
+from ..notify.settings import mailroom_of
 
 
 def current_policy():
     """The booking rules of the application serving this request."""
     return bookings.Policy.from_config(current_app.config)
+
+
+def mailroom():
+    """What sending needs of the application serving this request (or command), for the operations."""
+    return mailroom_of(current_app)
 
 
 def lang():
@@ -161,7 +167,8 @@ def move_refusal(booking, start_dt, now, policy, confirmed, actor=None):
             return bookings.SlotTaken(alternatives=bookings.free_alternatives(booking.division, start_dt, now, policy))
         return None
     _done, refusal = commit_or_refuse(
-        lambda: bookings.reschedule_booking(booking, start_dt, now, policy, **({"actor": actor} if actor else {})))
+        lambda: bookings.reschedule_booking(booking, start_dt, now, policy, mailroom(),
+                                            **({"actor": actor} if actor else {})))
     return refusal
 
 

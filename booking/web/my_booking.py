@@ -11,6 +11,7 @@ from ..bookings.codes import normalise_code
 from ..extensions import db
 from ..security import limit_booking
 from ..core.timeutil import now_utc
+from .helpers import mailroom
 
 bp = Blueprint("my_booking", __name__)
 
@@ -41,7 +42,7 @@ class MyBookingForm(FlaskForm):
 def form():
     page = MyBookingForm()
     if page.validate_on_submit():
-        recovery.send_link_again(page.code.data, page.contact.data, now_utc(), current_app.config)
+        recovery.send_link_again(page.code.data, page.contact.data, now_utc(), mailroom())
         db.session.commit()
         # The same answer whether or not anything matched: the page reveals nothing.
         flash(_("If code %(code)s and this phone or e-mail belong to one booking, a new link to it is on its way. "

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import OutboxMessage, Role
 from ..notify import links, outbox as mail
 from .forms import LinkRenewForm, LinkRequestForm, RequeueForm
+from .helpers import mailroom
 
 bp = Blueprint("mail", __name__)
 
@@ -17,7 +18,7 @@ bp = Blueprint("mail", __name__)
 def request_link(code):
     form = LinkRequestForm()
     if form.validate_on_submit():
-        bookings.send_manage_link(code, form.email.data, now_utc())
+        bookings.send_manage_link(code, form.email.data, now_utc(), mailroom())
         db.session.commit()
         # The same answer whether or not the address matched: the page reveals nothing.
         flash(_("If this is the address of booking %(code)s, a new link is on its way. "
@@ -30,7 +31,7 @@ def request_link(code):
 @bp.route("/bookings/<code>/link/<signature>", methods=["GET", "POST"])
 def renew_link(code, signature):
     booking = bookings.find_booking_by_code(code)
-    if booking is None or not links.renewal_is_valid(booking, signature):
+    if booking is None or not links.renewal_is_valid(mailroom(), booking, signature):
         return render_template("public/link_renew.html", form=None, code=bookings.normalise_code(code)), 410
     form = LinkRenewForm()
     # A button, not the link itself, renews: mail scanners that follow links change nothing.

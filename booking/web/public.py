@@ -11,7 +11,7 @@ from ..models import Topic
 from ..security import limit_booking, mark_private
 from .forms import BookingForm, CancelForm, MoveForm
 from . import booking_limits, page_cache
-from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, move_refusal,
+from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, mailroom, move_refusal,
                       own_booking_or_404, parse_start, week_of_slots)
 from .reasons import unbookable_message
 from .redirects import local_path
@@ -92,7 +92,7 @@ def book(slug):
             return render_template("public/too_many_bookings.html", division=division, limit=exc.limit), 429
         try:
             made, refusal = commit_or_refuse(lambda: booking_limits.with_client_ref(
-                bookings.create_booking(division, start_dt, details_from(form), now, policy)))
+                bookings.create_booking(division, start_dt, details_from(form), now, policy, mailroom())))
         except Exception:
             reservation.release()  # e.g. the database unavailable: nothing was booked
             raise
@@ -159,7 +159,7 @@ def cancel(code):
     if not form.validate_on_submit():
         abort(400)
     booking = own_booking_or_404(code, form.token.data)
-    _done, refusal = commit_or_refuse(lambda: bookings.cancel_booking(booking, now_utc()))
+    _done, refusal = commit_or_refuse(lambda: bookings.cancel_booking(booking, now_utc(), mailroom()))
     if refusal is None:
         flash(_("The appointment is cancelled."), "success")
     else:

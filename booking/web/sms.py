@@ -7,6 +7,7 @@ from ..database import write_intent
 from ..extensions import db
 from ..notify import links, sms
 from ..security import mark_private
+from .helpers import mailroom
 
 bp = Blueprint("sms", __name__)
 bp.before_request(mark_private)
@@ -20,7 +21,7 @@ def delivery_report(message_id):
     except ValueError:
         abort(400)
     with write_intent():
-        if not sms.record_report(message_id, request.args.get("sig", ""), status):
+        if not sms.record_report(mailroom(), message_id, request.args.get("sig", ""), status):
             db.session.rollback()
             abort(404)
         db.session.commit()
@@ -32,9 +33,9 @@ def short_link(code, key):
     """The short renewal link of an SMS: on to the renewal page, as the e-mailed link would."""
     now = now_utc()
     for booking in bookings.bookings_by_code(code):
-        if sms.short_link_is_valid(booking, key, now):
-            return redirect(url_for("mail.renew_link", code=booking.code, signature=links.renewal_signature(booking)),
-                            code=303)
+        if sms.short_link_is_valid(mailroom(), booking, key, now):
+            signature = links.renewal_signature(mailroom(), booking)
+            return redirect(url_for("mail.renew_link", code=booking.code, signature=signature), code=303)
     abort(404)
 
 

@@ -26,8 +26,8 @@ from . import sessions as staff_sessions
 from .formatting import clock, status_label, topic_label
 from .forms import LoginForm, MarkForm, NoteForm, PhoneBookingForm, StaffCancelForm, StaffMoveForm
 from . import page_cache
-from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, move_refusal,
-                      parse_start, staff_actor, staff_booking_or_404, week_of_slots)
+from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, mailroom,
+                      move_refusal, parse_start, staff_actor, staff_booking_or_404, week_of_slots)
 from .reasons import unbookable_message
 from .redirects import local_path
 
@@ -53,7 +53,8 @@ def login():
     if form.validate_on_submit():
         attempt = login_throttle.attempt_login(
             form.email.data, form.password.data, request.remote_addr, now_utc(),
-            login_throttle.ThrottleRules.from_config(current_app.config), current_app.config["SECRET_KEY"])
+            login_throttle.ThrottleRules.from_config(current_app.config), current_app.config["SECRET_KEY"],
+            mailroom())
         db.session.commit()
         if attempt.user is not None:
             # A fresh session at login: nothing chosen before it carries over, except the language.
@@ -237,7 +238,7 @@ def booking(code):
         may_change=bookings.can_change(booking, now) and current_user.role != Role.DIRECTOR,
         may_move=current_user.role in BOOKERS,
         just_booked=request.args.get("new") == "1" and booking.status == "booked",
-        sms_to_phone=sms.wanted_for(booking),
+        sms_to_phone=sms.wanted_for(mailroom(), booking),
     )
 
 
@@ -245,7 +246,7 @@ def _unmailed(booking):
     """What staff must do themselves when a change cannot be mailed."""
     if booking.email:
         return ""
-    if sms.wanted_for(booking):
+    if sms.wanted_for(mailroom(), booking):
         return " " + _("The visitor has no e-mail and is told by SMS at %(phone)s.", phone=format_phone(booking.phone))
     return " " + _("The visitor has no e-mail: tell them by phone, %(phone)s.", phone=format_phone(booking.phone))
 
@@ -289,7 +290,7 @@ def note(code):
 def cancel(code):
     booking = staff_booking_or_404(code)
     form = StaffCancelForm()
-    return _run(booking, lambda: bookings.cancel_booking(booking, now_utc(), actor=staff_actor(),
+    return _run(booking, lambda: bookings.cancel_booking(booking, now_utc(), mailroom(), actor=staff_actor(),
                                                          reason=form.reason.data or ""),
                 form, _("%(code)s is cancelled.", code=booking.code) + _unmailed(booking))
 
@@ -370,7 +371,7 @@ def book(slug):
         # The caller's language is the site's default, not the operator's.
         details = replace(details_from(form), locale=current_app.config["BABEL_DEFAULT_LOCALE"])
         made, refusal = commit_or_refuse(
-            lambda: bookings.create_booking(division, start_dt, details, now, policy,
+            lambda: bookings.create_booking(division, start_dt, details, now, policy, mailroom(),
                                             actor=staff_actor(channel="phone")))
         if refusal is None:
             booking = made[0]

@@ -18,7 +18,7 @@ NBSP = "\u00a0"
 
 
 @pytest.fixture
-def answered(db, app, make_division, make_booking, make_user, past_day):
+def answered(db, app, make_division, make_booking, make_user, past_day, mailroom):
     """A booking (in ``locale``) whose written answer has been recorded; returns ``(booking, card)``."""
     division = make_division(weekdays=range(7))
     head = make_user("head", divisions=[division])
@@ -30,18 +30,18 @@ def answered(db, app, make_division, make_booking, make_user, past_day):
         actor = bookings.Actor(kind="head", user=head)
         bookings.mark_booking(booking, BookingStatus.ATTENDED, now_utc(), actor, MSK)
         card = cards.save_card(booking, CardInput(raised="Нет горячей воды", topic="hot_water",
-                                                  outcome="written_due", responsible=head), now_utc(), actor, settings)
+                                                  outcome="written_due", responsible=head), now_utc(), actor, settings, mailroom)
         cards.record_answer(card, AnswerInput(sent_on=past_day, outgoing_number="01-15/372", summary="Подача восстановлена",
-                                              result="measures_taken"), now_utc(), actor, settings)
+                                              result="measures_taken"), now_utc(), actor, settings, mailroom)
         db.session.commit()
         return booking, card
 
     return make
 
 
-def test_the_russian_answer_is_all_russian(db, answered, past_day):
+def test_the_russian_answer_is_all_russian(db, answered, past_day, mailroom):
     booking, card = answered("ru")
-    rendered = render_message(Kind.ANSWER, booking, now_utc(), card=card, answer=card.answer)
+    rendered = render_message(mailroom, Kind.ANSWER, booking, now_utc(), card=card, answer=card.answer)
     assert rendered.subject == f"Ответ на ваше обращение на приёме, код{NBSP}{booking.code}".replace(NBSP, " ")
     for part in (rendered.subject, rendered.text, re.sub(r"<[^>]+>", " ", rendered.html)):
         assert re.findall(r"\b[A-Za-z]{3,}\b", part.replace(booking.code, "").split("http")[0]) == [], part
@@ -55,9 +55,9 @@ def test_the_russian_answer_is_all_russian(db, answered, past_day):
     assert row.subject == rendered.subject
 
 
-def test_the_english_answer_is_english(db, answered):
+def test_the_english_answer_is_english(db, answered, mailroom):
     booking, card = answered("en", start="11:00")
-    rendered = render_message(Kind.ANSWER, booking, now_utc(), card=card, answer=card.answer)
+    rendered = render_message(mailroom, Kind.ANSWER, booking, now_utc(), card=card, answer=card.answer)
     assert rendered.subject == f"The answer to your appeal at the reception — code {booking.code}"
     assert "A written answer was sent to you on" in rendered.text and "(ref. no. 01-15/372)" in rendered.text
     assert "Result: measures taken." in rendered.text

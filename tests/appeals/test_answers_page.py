@@ -12,7 +12,7 @@ from staff_support import log_in, text
 
 
 @pytest.fixture
-def two_divisions(app, db, make_division, make_booking, make_user, past_day):
+def two_divisions(app, db, make_division, make_booking, make_user, past_day, mailroom):
     settings = cards.AppealSettings.from_config(app.config)
     north, south = make_division(slug="north", weekdays=range(7)), make_division(slug="south", weekdays=range(7))
     north_head, south_head = make_user("head", divisions=[north]), make_user("head", divisions=[south])
@@ -24,7 +24,7 @@ def two_divisions(app, db, make_division, make_booking, make_user, past_day):
         actor = services.Actor(kind="head", user=head)
         services.mark_booking(booking, BookingStatus.ATTENDED, now_utc(), actor, MSK)
         cards.save_card(booking, cards.CardInput(raised="Вопрос", topic="heating", outcome="written_due",
-                                                 responsible=head), now_utc(), actor, settings)
+                                                 responsible=head), now_utc(), actor, settings, mailroom)
         made[division.slug] = booking.code
     db.session.commit()
     return dict(north=north, south=south, north_head=north_head, south_head=south_head, codes=made)

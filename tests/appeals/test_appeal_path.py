@@ -25,7 +25,7 @@ def staff(user):
 
 
 @pytest.fixture
-def visits(app, db, policy, make_division, make_booking, make_user, past_day):
+def visits(app, db, policy, make_division, make_booking, make_user, past_day, mailroom):
     """Four bookings on ``past_day``: two attended, one not come (by phone), one cancelled."""
     division = make_division(slug="severny", weekdays=range(7))
     head = make_user("head", divisions=[division], name="Карпов А. В.")
@@ -40,12 +40,12 @@ def visits(app, db, policy, make_division, make_booking, make_user, past_day):
     phoned, _t = book("10:40", topic="heating",
                       actor=services.Actor(kind="operator", user=operator, channel="phone"))
     cancelled, _t = book("11:00", topic="heating")
-    services.cancel_booking(cancelled, slot_start(past_day, "09:00"))
+    services.cancel_booking(cancelled, slot_start(past_day, "09:00"), mailroom)
     services.mark_booking(phoned, BookingStatus.NO_SHOW, now_utc(), staff(head), MSK)
     services.mark_booking(oral, BookingStatus.ATTENDED, now_utc(), staff(head), MSK)
     settings = cards.AppealSettings.from_config(app.config)
     cards.save_card(oral, cards.CardInput(raised="Счёт за отопление", topic="billing", outcome="oral",
-                                          result="explained"), now_utc(), staff(head), settings)
+                                          result="explained"), now_utc(), staff(head), settings, mailroom)
     db.session.commit()
     return dict(division=division, head=head, operator=operator, director=director, answered=answered,
                 token=token, oral=oral, phoned=phoned, cancelled=cancelled)

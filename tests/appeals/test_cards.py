@@ -42,13 +42,13 @@ def test_the_due_date_follows_the_setting_and_never_exceeds_thirty_days(app):
 
 
 def test_no_card_before_the_visit_is_marked_attended(db, make_division, make_booking, make_user, settings,
-                                                     coming_day):
+                                                     coming_day, mailroom):
     division = make_division()
     head = make_user("head", divisions=[division])
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"))
     with pytest.raises(AppealError) as refused:
         cards.save_card(booking, CardInput(raised="x", topic="heating", outcome="oral", result="explained"),
-                        now_utc(), services.Actor(kind="head", user=head), settings)
+                        now_utc(), services.Actor(kind="head", user=head), settings, mailroom)
     assert refused.value.code == "not_attended"
 
 
@@ -61,38 +61,39 @@ def test_no_card_before_the_visit_is_marked_attended(db, make_division, make_boo
     (dict(outcome="referred", referred_to="УК «Дом»", referred_on=date(2000, 1, 1), result="explained"),
      "referred_on_invalid"),
 ])
-def test_a_card_missing_what_its_outcome_needs_is_refused(db, world, settings, data, code):
+def test_a_card_missing_what_its_outcome_needs_is_refused(db, world, settings, data, code, mailroom):
     values = dict(raised="Холодные батареи", topic="heating")
     values.update(data)
     with pytest.raises(AppealError) as refused:
-        cards.save_card(world["booking"], CardInput(**values), now_utc(), world["actor"], settings)
+        cards.save_card(world["booking"], CardInput(**values), now_utc(), world["actor"], settings, mailroom)
     assert refused.value.code == code
     assert cards.card_of(world["booking"]) is None
 
 
-def test_a_referral_sent_closes_the_matter_and_tells_the_citizen_where_it_went(db, world, settings):
+def test_a_referral_sent_closes_the_matter_and_tells_the_citizen_where_it_went(db, world, settings, mailroom):
     card = cards.save_card(world["booking"], CardInput(raised="Течь в подвале дома", topic="heating",
                                                        outcome="referred", referred_to="ГБУ «Жилищник района»"),
-                           now_utc(), world["actor"], settings)
+                           now_utc(), world["actor"], settings, mailroom)
     db.session.commit()
     assert card.is_open and card.due_date == world["day"] + timedelta(days=7)
     card = cards.save_card(world["booking"], CardInput(raised="Течь в подвале дома", topic="heating",
                                                        outcome="referred", referred_to="ГБУ «Жилищник района»",
                                                        referred_on=world["day"], result="explained"),
-                           now_utc(), world["actor"], settings)
+                           now_utc(), world["actor"], settings, mailroom)
     db.session.commit()
     assert not card.is_open
     [message] = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "answer")).all()
     assert "ГБУ «Жилищник района»" in message.body_text and message.recipient == world["booking"].email
     with pytest.raises(AppealError) as refused:
         cards.save_card(world["booking"], CardInput(raised="x", topic="heating", outcome="oral", result="supported"),
-                        now_utc(), world["actor"], settings)
+                        now_utc(), world["actor"], settings, mailroom)
     assert refused.value.code == "closed"
 
 
-def test_an_answer_needs_a_date_between_the_visit_and_today_and_its_content(db, world, settings):
+def test_an_answer_needs_a_date_between_the_visit_and_today_and_its_content(db, world, settings, mailroom):
     card = cards.save_card(world["booking"], CardInput(raised="Перерасчёт", topic="billing", outcome="written_due",
-                                                       responsible=world["head"]), now_utc(), world["actor"], settings)
+                                                       responsible=world["head"]), now_utc(), world["actor"], settings,
+                           mailroom)
     for data, code in [(AnswerInput(sent_on=world["day"] - timedelta(days=1), summary="x", result="supported"),
                         "sent_on_invalid"),
                        (AnswerInput(sent_on=date.today() + timedelta(days=2), summary="x", result="supported"),
@@ -100,16 +101,17 @@ def test_an_answer_needs_a_date_between_the_visit_and_today_and_its_content(db, 
                        (AnswerInput(sent_on=world["day"], result="supported"), "summary_required"),
                        (AnswerInput(sent_on=world["day"], by_post=True, result=""), "result_required")]:
         with pytest.raises(AppealError) as refused:
-            cards.record_answer(card, data, now_utc(), world["actor"], settings)
+            cards.record_answer(card, data, now_utc(), world["actor"], settings, mailroom)
         assert refused.value.code == code
     cards.record_answer(card, AnswerInput(sent_on=world["day"], by_post=True, result="supported"), now_utc(),
-                        world["actor"], settings)
+                        world["actor"], settings, mailroom)
     assert card.closed_at is not None and card.answer.by_post
 
 
-def test_open_matters_soonest_due_first_with_overdue_ones_and_filters(db, world, settings):
+def test_open_matters_soonest_due_first_with_overdue_ones_and_filters(db, world, settings, mailroom):
     card = cards.save_card(world["booking"], CardInput(raised="Перерасчёт", topic="billing", outcome="written_due",
-                                                       responsible=world["head"]), now_utc(), world["actor"], settings)
+                                                       responsible=world["head"]), now_utc(), world["actor"], settings,
+                           mailroom)
     db.session.commit()
     due = card.due_date
     assert matters.matters(matters.MatterFilter(), due) == [card]
@@ -130,23 +132,24 @@ def test_reminder_stages():
     assert reminders.stage(due, date(2026, 12, 16)) == reminders.OVERDUE
 
 
-def test_a_late_run_sends_only_the_overdue_reminder(db, world, settings):
+def test_a_late_run_sends_only_the_overdue_reminder(db, world, settings, mailroom):
     card = cards.save_card(world["booking"], CardInput(raised="Перерасчёт", topic="billing", outcome="written_due",
-                                                       responsible=world["head"]), now_utc(), world["actor"], settings)
+                                                       responsible=world["head"]), now_utc(), world["actor"], settings,
+                           mailroom)
     db.session.commit()
     late = datetime.combine(card.due_date + timedelta(days=2), datetime.min.time(), MSK).replace(hour=9)
-    assert reminders.queue_due_answer_reminders(late, settings) == 1
-    assert reminders.queue_due_answer_reminders(late, settings) == 0
+    assert reminders.queue_due_answer_reminders(late, settings, mailroom) == 1
+    assert reminders.queue_due_answer_reminders(late, settings, mailroom) == 0
     keys = db.session.scalars(sa.select(OutboxMessage.dedup_key).where(OutboxMessage.kind == "answer_due")).all()
     assert [k.split(":")[3] for k in keys] == ["overdue"]
 
 
-def test_retention_blanks_cards_and_answers_but_keeps_the_counts(db, world, settings):
+def test_retention_blanks_cards_and_answers_but_keeps_the_counts(db, world, settings, mailroom):
     card = cards.save_card(world["booking"], CardInput(raised="Перерасчёт за октябрь", topic="billing",
                                                        outcome="written_due", responsible=world["head"]),
-                           now_utc(), world["actor"], settings)
+                           now_utc(), world["actor"], settings, mailroom)
     cards.record_answer(card, AnswerInput(sent_on=world["day"], outgoing_number="01-15/9", summary="Сделан перерасчёт",
-                                          result="measures_taken"), now_utc(), world["actor"], settings)
+                                          result="measures_taken"), now_utc(), world["actor"], settings, mailroom)
     db.session.commit()
     assert retention.purge_personal_data(now_utc() + timedelta(days=1), now_utc()) == 1
     db.session.commit()

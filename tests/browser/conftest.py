@@ -32,6 +32,7 @@ from booking import create_app
 from booking.cli import seed_demo_divisions
 from booking.extensions import db
 from booking.core.timeutil import now_utc
+from booking.notify.settings import mailroom_of
 from booking.operator import DEMO_OPERATOR
 from skips import unavailable
 
@@ -80,7 +81,8 @@ class LiveServer:
             slot = next(slot for slot in booking_ops.slot_views(division, now, policy)
                         if slot.start_dt > now + timedelta(days=1))
             details = booking_ops.CitizenDetails(topic="heating", **self.citizen())
-            booking, token = booking_ops.create_booking(division, slot.start_dt, details, now, policy)
+            booking, token = booking_ops.create_booking(division, slot.start_dt, details, now, policy,
+                                                        mailroom_of(self.app))
             db.session.commit()
             return booking.code, token
 

@@ -14,6 +14,7 @@ from booking.appeals import cards
 from booking.core.timeutil import get_tz, local_to_utc, now_utc
 from booking.extensions import db
 from booking.models import BookingStatus
+from booking.notify.settings import mailroom_of
 
 pytestmark = pytest.mark.browser
 
@@ -43,12 +44,14 @@ def visit(live_server):
         start = local_to_utc(_past_reception_day((0, 2, 4)), time(12, 40), MSK)
         details = services.CitizenDetails(topic="hot_water", message="Нет горячей воды", **live_server.citizen())
         policy = services.Policy.from_config(live_server.app.config)
-        booking, token = services.create_booking(division, start, details, start - timedelta(hours=3), policy)
+        mailroom = mailroom_of(live_server.app)
+        booking, token = services.create_booking(division, start, details, start - timedelta(hours=3), policy,
+                                                 mailroom)
         actor = services.Actor(kind="head", user=head)
         services.mark_booking(booking, BookingStatus.ATTENDED, now_utc(), actor, MSK)
         cards.save_card(booking, cards.CardInput(raised="Нет горячей воды", topic="hot_water",
                                                  outcome="written_due", responsible=head), now_utc(), actor,
-                        cards.AppealSettings.from_config(live_server.app.config))
+                        cards.AppealSettings.from_config(live_server.app.config), mailroom)
         db.session.commit()
         return booking.code, token
 

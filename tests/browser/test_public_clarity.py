@@ -9,6 +9,7 @@ from booking import bookings as booking_ops
 from booking.core.timeutil import get_tz, now_utc, parse_iso_datetime, week_start
 from booking.extensions import db
 from booking.models import Closure
+from booking.notify.settings import mailroom_of
 from citizen import assert_fits_width, choose_a_time, fill_details, submit
 
 pytestmark = pytest.mark.browser
@@ -55,7 +56,8 @@ def test_a_time_taken_meanwhile_is_not_offered_again(new_page, live_server, shoo
         policy = booking_ops.Policy.from_config(live_server.app.config)
         division = booking_ops.get_division("severny-filial")
         details = booking_ops.CitizenDetails(topic="heating", **live_server.citizen())
-        booking_ops.create_booking(division, parse_iso_datetime(start, policy.tz), details, now_utc(), policy)
+        booking_ops.create_booking(division, parse_iso_datetime(start, policy.tz), details, now_utc(), policy,
+                                   mailroom_of(live_server.app))
         db.session.commit()
     fill_details(page, lang, live_server.citizen())
     submit(page, lang)

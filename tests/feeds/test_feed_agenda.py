@@ -50,16 +50,16 @@ def test_the_feed_answers_as_a_private_calendar(client, make_division, make_book
 
 
 def test_the_feed_reaches_back_some_weeks_and_keeps_recent_cancellations(
-        client, db, make_division, make_booking, feed_token, reader, policy):
+        client, db, make_division, make_booking, feed_token, reader, policy, mailroom):
     now = now_utc()
     division = make_division(weekdays=EVERY_DAY)
     # Days may slide forward past holidays (up to nine in January); the margins allow for that.
     too_old, _ = make_booking(division, at(-42), now=now - timedelta(days=45))
     recent_past, _ = make_booking(division, at(-14), now=now - timedelta(days=20))
     cancelled_long_ago, _ = make_booking(division, at(-20, "11:00"), now=now - timedelta(days=38))
-    booking_ops.cancel_booking(cancelled_long_ago, now - timedelta(days=35))
+    booking_ops.cancel_booking(cancelled_long_ago, now - timedelta(days=35), mailroom)
     cancelled_lately, _ = make_booking(division, at(6), now=now - timedelta(days=8))
-    booking_ops.cancel_booking(cancelled_lately, now - timedelta(days=5))
+    booking_ops.cancel_booking(cancelled_lately, now - timedelta(days=5), mailroom)
     db.session.commit()
 
     calendar = reader(client.get(agenda_path(feed_token(division))).data)
@@ -73,13 +73,13 @@ def test_the_feed_reaches_back_some_weeks_and_keeps_recent_cancellations(
 
 
 def test_a_moved_appointment_keeps_its_uid_with_a_higher_sequence(
-        client, db, make_division, make_booking, feed_token, reader, policy):
+        client, db, make_division, make_booking, feed_token, reader, policy, mailroom):
     division = make_division(weekdays=EVERY_DAY)
     booking, _ = make_booking(division, at(3, "10:00"))
     path = agenda_path(feed_token(division))
     before = reader(client.get(path).data).events[0]
 
-    booking_ops.reschedule_booking(booking, at(7, "11:40"), now_utc(), policy=policy)
+    booking_ops.reschedule_booking(booking, at(7, "11:40"), now_utc(), policy=policy, mailroom=mailroom)
     db.session.commit()
     [after] = reader(client.get(path).data).events
 
@@ -89,7 +89,7 @@ def test_a_moved_appointment_keeps_its_uid_with_a_higher_sequence(
 
 
 def test_a_repeated_conditional_get_is_answered_304_without_rendering(
-        client, db, make_division, make_booking, feed_token, renders):
+        client, db, make_division, make_booking, feed_token, renders, mailroom):
     division = make_division(weekdays=EVERY_DAY)
     booking, _ = make_booking(division, at(3))
     path = agenda_path(feed_token(division))
@@ -104,7 +104,7 @@ def test_a_repeated_conditional_get_is_answered_304_without_rendering(
     assert len(renders) == 1
 
     # A change seconds later: both kinds of validator see it.
-    booking_ops.cancel_booking(booking, now_utc() + timedelta(seconds=2))
+    booking_ops.cancel_booking(booking, now_utc() + timedelta(seconds=2), mailroom)
     db.session.commit()
     changed_etag = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
     changed_date = client.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]})

@@ -51,11 +51,12 @@ def test_wrong_or_missing_token_finds_nothing(client, make_division, make_bookin
     assert client.get(f"/bookings/AAA-AAA.ics?token={token}").status_code == 404
 
 
-def test_a_move_keeps_the_uid_and_raises_the_sequence(client, db, make_division, make_booking, policy, reader):
+def test_a_move_keeps_the_uid_and_raises_the_sequence(client, db, make_division, make_booking, policy, reader,
+                                                      mailroom):
     booking, token = make_booking(make_division(weekdays=EVERY_DAY), at(3, "10:00"))
     before = reader(client.get(ics_path(booking, token)).data).events[0]
 
-    booking_ops.reschedule_booking(booking, at(4, "12:00"), now_utc(), policy=policy)
+    booking_ops.reschedule_booking(booking, at(4, "12:00"), now_utc(), policy=policy, mailroom=mailroom)
     db.session.commit()
     after = reader(client.get(ics_path(booking, token)).data).events[0]
 
@@ -64,9 +65,9 @@ def test_a_move_keeps_the_uid_and_raises_the_sequence(client, db, make_division,
     assert after.start == at(4, "12:00") and after.start != before.start
 
 
-def test_a_cancellation_is_shown_as_cancelled(client, db, make_division, make_booking, reader):
+def test_a_cancellation_is_shown_as_cancelled(client, db, make_division, make_booking, reader, mailroom):
     booking, token = make_booking(make_division(weekdays=EVERY_DAY), at(3))
-    booking_ops.cancel_booking(booking, now_utc())
+    booking_ops.cancel_booking(booking, now_utc(), mailroom)
     db.session.commit()
 
     [event] = reader(client.get(ics_path(booking, token)).data).events

@@ -187,11 +187,11 @@ def test_a_full_time_is_never_offered_from_a_kept_form(client, division, day, ma
     assert client.get(url).status_code == 409
 
 
-def test_the_manage_page_shows_a_cancellation_at_once(db, client, division, day, make_booking):
+def test_the_manage_page_shows_a_cancellation_at_once(db, client, division, day, make_booking, mailroom):
     booking, token = make_booking(division, slot_start(day, "10:20"))
     url = f"/bookings/{booking.code}?token={token}"
     assert "Move to another time" in client.get(url).get_data(as_text=True)
-    cancel_booking(booking, now_utc())
+    cancel_booking(booking, now_utc(), mailroom)
     db.session.commit()
     page = client.get(url).get_data(as_text=True)
     assert "Cancelled" in page and "Move to another time" not in page

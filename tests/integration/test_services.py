@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from booking import bookings as booking_ops
 from booking.models import AuditEntry, Booking, BookingStatus
-from helpers import MSK, details, slot_start
+from helpers import MSK, app_mailroom, details, slot_start
 
 # Monday 2026-12-07, 08:00 in Moscow: a fixed "now" keeps these tests independent of the clock.
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=MSK)
@@ -16,7 +16,8 @@ WEDNESDAY = date(2026, 12, 9)
 
 
 def book(division, start, policy, now=NOW, **overrides):
-    return booking_ops.create_booking(division, start, details(**overrides), now, policy=policy)
+    return booking_ops.create_booking(division, start, details(**overrides), now, policy=policy,
+                                      mailroom=app_mailroom())
 
 
 def test_booking_takes_a_place_and_returns_a_secret_token(db, make_division, policy):
@@ -84,11 +85,11 @@ def test_the_database_itself_refuses_a_second_holder_of_a_place(db, make_divisio
     db.session.rollback()
 
 
-def test_a_cancelled_booking_frees_its_place(db, make_division, policy):
+def test_a_cancelled_booking_frees_its_place(db, make_division, policy, mailroom):
     division = make_division()
     start = slot_start(MONDAY, "10:20")
     booking, _ = book(division, start, policy, email="a@example.ru", phone="+79160000001")
-    booking_ops.cancel_booking(booking, NOW)
+    booking_ops.cancel_booking(booking, NOW, mailroom)
     db.session.commit()
     other, _ = book(division, start, policy, email="b@example.ru", phone="+79160000002")
     db.session.commit()
@@ -141,11 +142,11 @@ def test_the_limit_is_configurable(db, make_division, policy):
     book(division, slot_start(WEDNESDAY, "11:20"), unlimited)
 
 
-def test_reschedule_moves_to_a_free_slot_and_bumps_the_sequence(db, make_division, policy):
+def test_reschedule_moves_to_a_free_slot_and_bumps_the_sequence(db, make_division, policy, mailroom):
     division = make_division()
     booking, token = book(division, slot_start(MONDAY, "10:20"), policy)
     db.session.commit()
-    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "12:00"), NOW, policy=policy)
+    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "12:00"), NOW, policy=policy, mailroom=mailroom)
     db.session.commit()
     assert booking.start_utc == slot_start(WEDNESDAY, "12:00")
     assert booking.sequence == 1
@@ -154,37 +155,37 @@ def test_reschedule_moves_to_a_free_slot_and_bumps_the_sequence(db, make_divisio
     assert booking_ops.slot_view_at(division, slot_start(WEDNESDAY, "12:00"), NOW, policy).available == 0
 
 
-def test_reschedule_to_a_full_slot_keeps_the_old_time(db, make_division, policy):
+def test_reschedule_to_a_full_slot_keeps_the_old_time(db, make_division, policy, mailroom):
     division = make_division()
     mine, _ = book(division, slot_start(MONDAY, "10:20"), policy, email="a@example.ru", phone="+79160000001")
     book(division, slot_start(MONDAY, "11:00"), policy, email="b@example.ru", phone="+79160000002")
     db.session.commit()
     with pytest.raises(booking_ops.SlotTaken):
-        booking_ops.reschedule_booking(mine, slot_start(MONDAY, "11:00"), NOW, policy=policy)
+        booking_ops.reschedule_booking(mine, slot_start(MONDAY, "11:00"), NOW, policy=policy, mailroom=mailroom)
     db.session.rollback()
     db.session.refresh(mine)
     assert mine.start_utc == slot_start(MONDAY, "10:20") and mine.sequence == 0
 
 
-def test_cancelled_or_past_bookings_cannot_change(db, make_division, policy):
+def test_cancelled_or_past_bookings_cannot_change(db, make_division, policy, mailroom):
     division = make_division()
     booking, _ = book(division, slot_start(MONDAY, "10:20"), policy)
-    booking_ops.cancel_booking(booking, NOW)
+    booking_ops.cancel_booking(booking, NOW, mailroom)
     with pytest.raises(booking_ops.NotChangeable):
-        booking_ops.cancel_booking(booking, NOW)
+        booking_ops.cancel_booking(booking, NOW, mailroom)
     with pytest.raises(booking_ops.NotChangeable):
-        booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "10:20"), NOW, policy=policy)
+        booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "10:20"), NOW, policy=policy, mailroom=mailroom)
     later, _ = book(division, slot_start(MONDAY, "11:00"), policy, email="z@example.ru", phone="+79160000005")
     after_visit = datetime(2026, 12, 7, 12, 0, tzinfo=MSK)
     with pytest.raises(booking_ops.NotChangeable):
-        booking_ops.cancel_booking(later, after_visit)
+        booking_ops.cancel_booking(later, after_visit, mailroom)
 
 
-def test_every_change_is_audited(db, make_division, policy):
+def test_every_change_is_audited(db, make_division, policy, mailroom):
     division = make_division()
     booking, _ = book(division, slot_start(MONDAY, "10:20"), policy)
-    booking_ops.reschedule_booking(booking, slot_start(MONDAY, "11:20"), NOW, policy=policy)
-    booking_ops.cancel_booking(booking, NOW)
+    booking_ops.reschedule_booking(booking, slot_start(MONDAY, "11:20"), NOW, policy=policy, mailroom=mailroom)
+    booking_ops.cancel_booking(booking, NOW, mailroom)
     db.session.commit()
     actions = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.booking_id == booking.id)
                                  .order_by(AuditEntry.id)).all()

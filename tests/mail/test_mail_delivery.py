@@ -33,7 +33,7 @@ def api_booking(client, division, start, key, email="ivanova@example.ru", phone=
 
 
 def test_booking_succeeds_while_the_mail_server_is_down_and_mail_follows(db, client, make_division,
-                                                                         smtp_server, api_key):
+                                                                         smtp_server, api_key, mailroom):
     division = make_division(places=2)
     start = slot_start(first_free_day(), "10:20")
     smtp_server.stop()
@@ -42,7 +42,7 @@ def test_booking_succeeds_while_the_mail_server_is_down_and_mail_follows(db, cli
     assert api_booking(client, division, start, api_key).status_code == 201
 
     t0 = now_utc()
-    report = delivery.deliver_all_due(t0)
+    report = delivery.deliver_all_due(mailroom, t0)
     assert (report.sent, report.retried, report.connections) == (0, 2, 0)
     for row in rows(db):
         assert row.status == "pending" and row.attempts == 1
@@ -50,23 +50,23 @@ def test_booking_succeeds_while_the_mail_server_is_down_and_mail_follows(db, cli
         assert "Connection refused" in row.last_error or "Errno" in row.last_error
 
     smtp_server.start()
-    assert delivery.deliver_all_due(t0 + timedelta(seconds=30)).claimed == 0  # back-off honoured
+    assert delivery.deliver_all_due(mailroom, t0 + timedelta(seconds=30)).claimed == 0  # back-off honoured
     assert smtp_server.received == []
-    assert delivery.deliver_all_due(t0 + timedelta(seconds=61)).sent == 2
-    assert delivery.deliver_all_due(t0 + timedelta(minutes=10)).claimed == 0
+    assert delivery.deliver_all_due(mailroom, t0 + timedelta(seconds=61)).sent == 2
+    assert delivery.deliver_all_due(mailroom, t0 + timedelta(minutes=10)).claimed == 0
     assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ["ivanova@example.ru", "petrov@example.ru"]
     assert [row.status for row in rows(db)] == ["sent", "sent"]
 
 
 def test_back_off_doubles_then_the_message_fails_and_staff_can_requeue_it(app, db, make_division, make_booking,
-                                                                          smtp_server):
+                                                                          smtp_server, mailroom):
     app.config["MAIL_MAX_ATTEMPTS"] = 4
     smtp_server.stop()
     booking, _token = make_booking(make_division(), slot_start(first_free_day(), "10:20"))
     now = now_utc()
     delays = []
     for _ in range(4):
-        delivery.deliver_all_due(now)
+        delivery.deliver_all_due(mailroom, now)
         [row] = rows(db)
         if row.status == "failed":
             break
@@ -79,12 +79,12 @@ def test_back_off_doubles_then_the_message_fails_and_staff_can_requeue_it(app, d
     smtp_server.start()
     assert outbox.requeue(row, now) is True
     db.session.commit()
-    assert delivery.deliver_all_due(now).sent == 1
+    assert delivery.deliver_all_due(mailroom, now).sent == 1
     assert [r.rcpt_tos for r in smtp_server.received] == [[booking.email]]
 
 
 def test_every_attempt_sends_the_bytes_written_when_the_message_was_queued(db, make_division, make_booking,
-                                                                           smtp_server):
+                                                                           smtp_server, mailroom):
     smtp_server.handler.refuse = {"later@example.ru": "451 4.3.0 Try again later"}
     queued_at = now_utc() - timedelta(minutes=5)
     booking, token = make_booking(make_division(), slot_start(first_free_day(), "10:20"), email="later@example.ru",
@@ -93,12 +93,12 @@ def test_every_attempt_sends_the_bytes_written_when_the_message_was_queued(db, m
     queued = row.raw_message
     assert queued.startswith(b"Content-Type: multipart/mixed")
 
-    assert delivery.deliver_all_due(now_utc()).retried == 1
+    assert delivery.deliver_all_due(mailroom, now_utc()).retried == 1
     [row] = rows(db)
     assert row.status == "pending" and row.raw_message == queued  # kept for the next attempt
 
     smtp_server.handler.refuse = {}
-    assert delivery.deliver_all_due(row.next_attempt_at).sent == 1
+    assert delivery.deliver_all_due(mailroom, row.next_attempt_at).sent == 1
     [received] = smtp_server.received
     assert received.data.replace(b"\r\n", b"\n") == queued.replace(b"\r\n", b"\n")
     message = received.message
@@ -112,11 +112,11 @@ def test_every_attempt_sends_the_bytes_written_when_the_message_was_queued(db, m
 
 
 def test_a_message_queued_without_finished_bytes_is_built_when_sent(db, make_division, make_booking,
-                                                                     smtp_server):
+                                                                     smtp_server, mailroom):
     booking, _token = make_booking(make_division(), slot_start(first_free_day(), "10:20"))
     db.session.execute(sa.update(OutboxMessage).values(raw_message=None))
     db.session.commit()
-    assert delivery.deliver_all_due(now_utc()).sent == 1
+    assert delivery.deliver_all_due(mailroom, now_utc()).sent == 1
     [message] = smtp_server.messages
     assert message["To"].addresses[0].addr_spec == booking.email
     assert message["Message-ID"].startswith(f"<priyom.{rows(db)[0].id}.")
@@ -124,14 +124,14 @@ def test_a_message_queued_without_finished_bytes_is_built_when_sent(db, make_div
 
 
 def test_a_permanent_refusal_fails_at_once_a_temporary_one_is_retried(db, make_division, make_booking,
-                                                                       smtp_server):
+                                                                       smtp_server, mailroom):
     smtp_server.handler.refuse = {"gone@example.ru": "550 5.1.1 No such user",
                                   "full@example.ru": "452 4.2.2 Mailbox full"}
     division = make_division(places=3)
     start = slot_start(first_free_day(), "10:20")
     for n, address in enumerate(("gone@example.ru", "full@example.ru", "fine@example.ru")):
         make_booking(division, start, email=address, phone=f"+7916000000{n}")
-    report = delivery.deliver_all_due(now_utc())
+    report = delivery.deliver_all_due(mailroom, now_utc())
     assert (report.sent, report.failed, report.retried, report.connections) == (1, 1, 1, 1)
     by_recipient = {row.recipient: row for row in rows(db)}
     assert by_recipient["gone@example.ru"].status == "failed"
@@ -141,14 +141,14 @@ def test_a_permanent_refusal_fails_at_once_a_temporary_one_is_retried(db, make_d
     assert by_recipient["fine@example.ru"].status == "sent"
 
 
-def test_a_silent_server_times_out_instead_of_hanging(app, db, make_division, make_booking):
+def test_a_silent_server_times_out_instead_of_hanging(app, db, make_division, make_booking, mailroom):
     make_booking(make_division(), slot_start(first_free_day(), "10:20"))
     with socket.socket() as silent:  # accepts connections, never greets
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         app.config.update(MAIL_PORT=silent.getsockname()[1], MAIL_TIMEOUT=1)
         started = time.monotonic()
-        report = delivery.deliver_all_due(now_utc())
+        report = delivery.deliver_all_due(mailroom, now_utc())
     assert time.monotonic() - started < 5
     assert report.retried == 1
     [row] = rows(db)
@@ -156,7 +156,7 @@ def test_a_silent_server_times_out_instead_of_hanging(app, db, make_division, ma
 
 
 def test_claims_of_a_crashed_worker_are_recovered_and_live_claims_are_left_alone(db, make_division,
-                                                                                  make_booking, smtp_server):
+                                                                                  make_booking, smtp_server, mailroom):
     division = make_division(places=2)
     start = slot_start(first_free_day(), "10:20")
     make_booking(division, start, email="crashed@example.ru")
@@ -169,7 +169,7 @@ def test_claims_of_a_crashed_worker_are_recovered_and_live_claims_are_left_alone
                        .values(status="sending", claimed_by="live-worker", claimed_at=now - timedelta(seconds=5)))
     db.session.commit()
 
-    delivery.deliver_all_due(now)
+    delivery.deliver_all_due(mailroom, now)
     assert [r.rcpt_tos for r in smtp_server.received] == [["crashed@example.ru"]]
     by_recipient = {row.recipient: row for row in rows(db)}
     assert by_recipient["crashed@example.ru"].status == "sent"
@@ -188,15 +188,15 @@ def test_without_a_mail_server_messages_wait_in_the_outbox_and_the_log_says_so(a
     assert [row.status for row in rows(db)] == ["pending"]
 
 
-def test_a_reminder_is_not_sent_once_its_booking_is_cancelled(db, make_division, make_booking, smtp_server):
+def test_a_reminder_is_not_sent_once_its_booking_is_cancelled(db, make_division, make_booking, smtp_server, mailroom):
     now = now_utc()
     booking, _ = make_booking(make_division(), slot_start(first_free_day(), "10:20"), now=now - timedelta(days=5))
-    delivery.deliver_all_due(now)
-    assert outbox.queue_due_reminders(booking.start_utc - timedelta(hours=23)) == 1
+    delivery.deliver_all_due(mailroom, now)
+    assert outbox.queue_due_reminders(mailroom, booking.start_utc - timedelta(hours=23)) == 1
     db.session.commit()
-    booking_ops.cancel_booking(booking, now)
+    booking_ops.cancel_booking(booking, now, mailroom)
     db.session.commit()
-    report = delivery.deliver_all_due(booking.start_utc - timedelta(hours=22))
+    report = delivery.deliver_all_due(mailroom, booking.start_utc - timedelta(hours=22))
     assert (report.sent, report.skipped) == (1, 1)
     assert [m["Subject"].split(" ")[0] for m in smtp_server.messages] == ["Вы", "Приём"]  # confirmation, cancellation
     assert {row.kind: row.status for row in rows(db)}["reminder"] == "skipped"

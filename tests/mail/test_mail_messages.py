@@ -9,7 +9,7 @@ from booking import bookings as booking_ops
 from booking.notify import common, delivery, outbox
 from booking.models import OutboxMessage
 from conftest import invite_of
-from helpers import MSK, details, slot_start
+from helpers import MSK, app_mailroom, details, slot_start
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=MSK)  # Monday
 MONDAY = date(2026, 12, 7)
@@ -18,13 +18,13 @@ WEDNESDAY = date(2026, 12, 9)
 
 def book(db, division, policy, start=None, now=NOW, **overrides):
     booking, token = booking_ops.create_booking(division, start or slot_start(WEDNESDAY, "10:20"),
-                                             details(**overrides), now, policy=policy)
+                                             details(**overrides), now, policy=policy, mailroom=app_mailroom())
     db.session.commit()
     return booking, token
 
 
 def deliver(now=NOW):
-    return delivery.deliver_all_due(now)
+    return delivery.deliver_all_due(app_mailroom(), now)
 
 
 def outbox_rows(db):
@@ -80,10 +80,10 @@ def test_a_booking_sends_one_confirmation_with_an_invite(db, make_division, poli
     assert token not in calendar_part.get_content()
 
 
-def test_reschedule_sends_an_updated_invite_with_the_same_uid(db, make_division, policy, smtp_server):
+def test_reschedule_sends_an_updated_invite_with_the_same_uid(db, make_division, policy, smtp_server, mailroom):
     division = make_division()
     booking, _token = book(db, division, policy)
-    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy)
+    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy, mailroom=mailroom)
     db.session.commit()
     deliver()
 
@@ -101,11 +101,12 @@ def test_reschedule_sends_an_updated_invite_with_the_same_uid(db, make_division,
     assert f"https://priyom.example/bookings/{booking.code}/link" in text
 
 
-def test_cancellation_sends_cancel_with_the_same_uid_and_higher_sequence(db, make_division, policy, smtp_server):
+def test_cancellation_sends_cancel_with_the_same_uid_and_higher_sequence(db, make_division, policy, smtp_server,
+                                                                         mailroom):
     division = make_division()
     booking, _token = book(db, division, policy)
-    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy)
-    booking_ops.cancel_booking(booking, NOW)
+    booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy, mailroom=mailroom)
+    booking_ops.cancel_booking(booking, NOW, mailroom)
     db.session.commit()
     deliver()
 
@@ -123,10 +124,11 @@ def test_cancellation_sends_cancel_with_the_same_uid_and_higher_sequence(db, mak
     assert ">Запись отменена</h1>" in html_of(cancelled)
 
 
-def test_a_division_cancelling_says_so_and_gives_the_reason(db, make_division, policy, smtp_server):
+def test_a_division_cancelling_says_so_and_gives_the_reason(db, make_division, policy, smtp_server, mailroom):
     division = make_division(name="Северный филиал")
     booking, _token = book(db, division, policy)
-    booking_ops.cancel_booking(booking, NOW, actor=booking_ops.Actor(kind="head"), reason="Руководитель в командировке")
+    booking_ops.cancel_booking(booking, NOW, mailroom, actor=booking_ops.Actor(kind="head"),
+                               reason="Руководитель в командировке")
     db.session.commit()
     deliver()
 
@@ -140,10 +142,10 @@ def test_a_division_cancelling_says_so_and_gives_the_reason(db, make_division, p
     assert invite_of(cancelled)[0].method.value == "CANCEL"
 
 
-def test_english_booking_gets_english_mail(db, make_division, policy, smtp_server):
+def test_english_booking_gets_english_mail(db, make_division, policy, smtp_server, mailroom):
     division = make_division(name="Северный филиал", name_en="Northern branch")
     booking, token = book(db, division, policy, locale="en")
-    booking_ops.cancel_booking(booking, NOW)
+    booking_ops.cancel_booking(booking, NOW, mailroom)
     db.session.commit()
     deliver()
 
@@ -157,10 +159,10 @@ def test_english_booking_gets_english_mail(db, make_division, policy, smtp_serve
     assert "You have cancelled your appointment" in text_of(cancelled)
 
 
-def test_header_injection_adds_no_header_and_no_recipient(db, make_division, policy, smtp_server):
+def test_header_injection_adds_no_header_and_no_recipient(db, make_division, policy, smtp_server, mailroom):
     division = make_division(name="Филиал\r\nBcc: victim@example.org\r\nX-Evil: 1")
     booking, _token = book(db, division, policy, full_name="Пётр\r\nBcc: thief@example.org\u2028X-Evil: 2\u202e")
-    booking_ops.cancel_booking(booking, NOW, actor=booking_ops.Actor(kind="head"), reason="a\r\nX-Evil: 3")
+    booking_ops.cancel_booking(booking, NOW, mailroom, actor=booking_ops.Actor(kind="head"), reason="a\r\nX-Evil: 3")
     db.session.commit()
     deliver()
 
@@ -208,38 +210,41 @@ def test_the_private_link_is_removed_from_the_outbox_once_sent(db, make_division
     assert f"/bookings/{booking.code}?token={token}" in received.get_body(("plain",)).get_content()
 
 
-def test_queuing_twice_keeps_one_message(db, make_division, policy, smtp_server):
+def test_queuing_twice_keeps_one_message(db, make_division, policy, smtp_server, mailroom):
     division = make_division()
     booking, token = book(db, division, policy)
-    assert outbox.queue_confirmation(booking, token, NOW) is False
+    assert outbox.queue_confirmation(mailroom, booking, token, NOW) is False
     db.session.commit()
     deliver()
     assert len(smtp_server.received) == 1
 
 
-def test_a_failed_change_leaves_no_message(db, make_division, policy, smtp_server):
+def test_a_failed_change_leaves_no_message(db, make_division, policy, smtp_server, mailroom):
     division = make_division()
     booking, _token = book(db, division, policy)
     other, _ = book(db, division, policy, start=slot_start(WEDNESDAY, "11:00"), email="b@example.ru",
                     phone="+79160000002")
     try:
-        booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy)
+        booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), NOW, policy=policy, mailroom=mailroom)
     except booking_ops.SlotTaken:
         db.session.rollback()
     assert [row.kind for row in outbox_rows(db)] == ["confirmation", "confirmation"]
 
 
-def test_messages_are_written_in_the_bookings_transaction(db, make_division, policy, smtp_server):
+def test_messages_are_written_in_the_bookings_transaction(db, make_division, policy, smtp_server, mailroom):
     division = make_division()
-    booking_ops.create_booking(division, slot_start(WEDNESDAY, "10:20"), details(), NOW, policy=policy)
+    booking_ops.create_booking(division, slot_start(WEDNESDAY, "10:20"), details(), NOW, policy=policy,
+                               mailroom=mailroom)
     db.session.rollback()
     assert outbox_rows(db) == []
 
 
-def test_later_messages_offer_a_fresh_link_instead_of_the_token(db, make_division, policy, smtp_server, client):
+def test_later_messages_offer_a_fresh_link_instead_of_the_token(db, make_division, policy, smtp_server, client,
+                                                                mailroom):
     division = make_division()
     booking, old_token = book(db, division, policy, start=slot_start(MONDAY + timedelta(days=7), "10:20"))
-    booking_ops.reschedule_booking(booking, slot_start(MONDAY + timedelta(days=7), "11:00"), NOW, policy=policy)
+    booking_ops.reschedule_booking(booking, slot_start(MONDAY + timedelta(days=7), "11:00"), NOW, policy=policy,
+                                   mailroom=mailroom)
     db.session.commit()
     deliver()
     notice = smtp_server.messages[-1]
@@ -254,7 +259,7 @@ def test_later_messages_offer_a_fresh_link_instead_of_the_token(db, make_divisio
         answers.append((response.status_code, response.get_data()))
     assert answers[0] == answers[1]
     assert answers[0][0] == 200 and "a new link is on its way" in answers[0][1].decode()
-    delivery.deliver_all_due(datetime.now(timezone.utc))
+    delivery.deliver_all_due(mailroom, datetime.now(timezone.utc))
     link_message = smtp_server.messages[-1]
     assert len(smtp_server.received) == 3
     assert link_message["Subject"] == f"Новая ссылка на запись {booking.code}"

@@ -20,17 +20,18 @@ def login(db, log_in_as):
 
 
 @pytest.fixture
-def failed_message(app, db, make_division, make_booking, smtp_server):
+def failed_message(app, db, make_division, make_booking, smtp_server, mailroom):
     app.config["MAIL_MAX_ATTEMPTS"] = 1
     smtp_server.handler.refuse = {"petrov@example.ru": "451 4.3.0 Try later"}
     make_booking(make_division(), slot_start(first_free_day(), "10:20"), email="petrov@example.ru")
-    delivery.deliver_all_due(now_utc())
+    delivery.deliver_all_due(mailroom, now_utc())
     smtp_server.handler.refuse = {}
     [message] = outbox.failed_messages()
     return message
 
 
-def test_an_administrator_sees_failed_messages_and_sends_one_again(db, client, login, failed_message, smtp_server):
+def test_an_administrator_sees_failed_messages_and_sends_one_again(db, client, login, failed_message, smtp_server,
+                                                                   mailroom):
     login("admin")
     page = client.get("/staff/outbox")
     assert page.status_code == 200
@@ -43,7 +44,7 @@ def test_an_administrator_sees_failed_messages_and_sends_one_again(db, client, l
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(OutboxMessage, failed_message.id).status == "pending"
-    assert delivery.deliver_all_due(now_utc()).sent == 1
+    assert delivery.deliver_all_due(mailroom, now_utc()).sent == 1
     assert [r.rcpt_tos for r in smtp_server.received] == [["petrov@example.ru"]]
     assert "petrov@example.ru" not in client.get("/staff/outbox").get_data(as_text=True)
 
@@ -78,10 +79,10 @@ def test_visitors_must_log_in(client, failed_message):
 
 
 def test_waiting_messages_are_listed_with_their_next_attempt_and_last_error(app, db, client, login, make_division,
-                                                                           make_booking, smtp_server):
+                                                                           make_booking, smtp_server, mailroom):
     smtp_server.handler.refuse = {"petrov@example.ru": "451 4.3.0 Try later"}
     make_booking(make_division(), slot_start(first_free_day(), "10:20"), email="petrov@example.ru")
-    delivery.deliver_all_due(now_utc())  # one failed attempt: retried later, not failed for good
+    delivery.deliver_all_due(mailroom, now_utc())  # one failed attempt: retried later, not failed for good
     login("admin")
     html = client.get("/staff/outbox").get_data(as_text=True)
     waiting = html.split('id="waiting-heading"', 1)[1].split('id="failed-heading"', 1)[0]

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from booking import bookings as booking_ops
 from booking.models import OutboxMessage
-from helpers import MSK, details, slot_start
+from helpers import MSK, app_mailroom, details, slot_start
 
 MONDAY_MORNING = datetime(2026, 12, 7, 8, 0, tzinfo=MSK)
 WEDNESDAY = date(2026, 12, 9)
@@ -14,7 +14,8 @@ THURSDAY = date(2026, 12, 10)
 
 
 def book(db, policy, division, start, now=MONDAY_MORNING, **overrides):
-    booking, _token = booking_ops.create_booking(division, start, details(**overrides), now, policy=policy)
+    booking, _token = booking_ops.create_booking(division, start, details(**overrides), now, policy=policy,
+                                                 mailroom=app_mailroom())
     db.session.commit()
     return booking
 
@@ -58,9 +59,9 @@ def test_no_reminder_for_a_booking_made_after_its_reminder_time(db, policy, make
     assert reminders(smtp_server) == []
 
 
-def test_no_reminder_for_a_cancelled_booking(db, policy, make_division, runner, smtp_server):
+def test_no_reminder_for_a_cancelled_booking(db, policy, make_division, runner, smtp_server, mailroom):
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"))
-    booking_ops.cancel_booking(booking, MONDAY_MORNING + timedelta(hours=1))
+    booking_ops.cancel_booking(booking, MONDAY_MORNING + timedelta(hours=1), mailroom)
     db.session.commit()
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-08T10:21:00+03:00")
     assert reminders(smtp_server) == []
@@ -71,11 +72,11 @@ def test_no_reminder_once_the_visit_has_begun(db, policy, make_division, runner,
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-09T10:20:00+03:00")
 
 
-def test_a_moved_booking_is_reminded_of_its_new_time(db, policy, make_division, runner, smtp_server):
+def test_a_moved_booking_is_reminded_of_its_new_time(db, policy, make_division, runner, smtp_server, mailroom):
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"))
     send_reminders(runner, "2026-12-08T10:21:00+03:00")
     booking_ops.reschedule_booking(db.session.get(type(booking), booking.id), slot_start(THURSDAY, "11:00"),
-                                datetime(2026, 12, 8, 11, 0, tzinfo=MSK), policy=policy)
+                                datetime(2026, 12, 8, 11, 0, tzinfo=MSK), policy=policy, mailroom=mailroom)
     db.session.commit()
     assert "Reminders queued: 0" in send_reminders(runner, "2026-12-09T10:21:00+03:00")
     assert "Reminders queued: 1" in send_reminders(runner, "2026-12-09T11:01:00+03:00")
@@ -84,11 +85,12 @@ def test_a_moved_booking_is_reminded_of_its_new_time(db, policy, make_division, 
                         f"Напоминание: приём 10 декабря в 11:00, код {booking.code}"]
 
 
-def test_a_booking_moved_after_the_new_reminder_time_gets_none(db, policy, make_division, runner, smtp_server):
+def test_a_booking_moved_after_the_new_reminder_time_gets_none(db, policy, make_division, runner, smtp_server,
+                                                               mailroom):
     booking = book(db, policy, make_division(), slot_start(WEDNESDAY, "10:20"))
     # Moved on Tuesday at noon to Wednesday 11:00, less than a day ahead: the move notice says it all.
     booking_ops.reschedule_booking(booking, slot_start(WEDNESDAY, "11:00"), datetime(2026, 12, 8, 12, 0, tzinfo=MSK),
-                                policy=policy)
+                                policy=policy, mailroom=mailroom)
     db.session.commit()
     for at in ("2026-12-08T12:05:00+03:00", "2026-12-09T10:50:00+03:00"):
         assert "Reminders queued: 0" in send_reminders(runner, at)

@@ -8,7 +8,7 @@ from booking.models import OutboxMessage
 from booking.notify import delivery
 
 
-def test_an_account_lock_notice_is_delivered_to_the_holder_and_the_administrators(app, db, smtp_server):
+def test_an_account_lock_notice_is_delivered_to_the_holder_and_the_administrators(app, db, smtp_server, mailroom):
     app.config["LOGIN_ACCOUNT_LOCK_FAILURES"] = 3
     head = accounts.create_user("karpov@priyom.example", "head", "correct horse battery", name="Карпов А. В.")
     accounts.create_user("admin@priyom.example", "admin", "correct horse battery", name="Смирнова А. С.")
@@ -16,10 +16,10 @@ def test_an_account_lock_notice_is_delivered_to_the_holder_and_the_administrator
     now = now_utc()
     for n in range(3):
         attempt_login(head.email, "guess", f"203.0.113.{n}", now, ThrottleRules.from_config(app.config),
-                      app.config["SECRET_KEY"])
+                      app.config["SECRET_KEY"], mailroom)
     db.session.commit()
 
-    report = delivery.deliver_all_due(now)
+    report = delivery.deliver_all_due(mailroom, now)
 
     assert report.sent == 2
     received = {tuple(m.rcpt_tos): m.message for m in smtp_server.received}

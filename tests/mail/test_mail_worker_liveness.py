@@ -24,7 +24,7 @@ def statuses(db):
 
 
 def test_claims_of_a_silent_worker_go_back_after_half_a_minute_and_a_beating_one_keeps_its_claims(
-        db, make_division, make_booking, smtp_server):
+        db, make_division, make_booking, smtp_server, mailroom):
     division = make_division(places=3)
     start = slot_start(first_free_day(), "10:20")
     for name in ("dead", "slow", "fresh"):
@@ -41,7 +41,7 @@ def test_claims_of_a_silent_worker_go_back_after_half_a_minute_and_a_beating_one
     claim_as(db, "slow@example.ru", "slow-worker", now - timedelta(minutes=10))
     claim_as(db, "fresh@example.ru", "new-worker", now - timedelta(seconds=2))
 
-    delivery.deliver_all_due(now)
+    delivery.deliver_all_due(mailroom, now)
 
     assert [r.rcpt_tos for r in smtp_server.received] == [["dead@example.ru"]]
     assert statuses(db) == {"dead@example.ru": "sent", "slow@example.ru": "sending", "fresh@example.ru": "sending"}
@@ -62,7 +62,7 @@ def test_a_heartbeat_is_refreshed_by_its_own_thread_while_the_worker_is_busy_and
 
 
 def test_a_stopped_worker_finishes_the_message_in_flight_and_gives_the_rest_back_at_once(
-        db, make_division, make_booking, smtp_server, monkeypatch):
+        db, make_division, make_booking, smtp_server, monkeypatch, mailroom):
     division = make_division(places=3)
     start = slot_start(first_free_day(), "10:20")
     for n in range(3):
@@ -77,10 +77,10 @@ def test_a_stopped_worker_finishes_the_message_in_flight_and_gives_the_rest_back
         stop.set()  # SIGTERM arrives while the first message is being sent
 
     monkeypatch.setattr(delivery, "_mark_sent", mark_and_stop)
-    report = delivery.deliver_all_due(now_utc(), stop=stop)
+    report = delivery.deliver_all_due(mailroom, now_utc(), stop=stop)
     monkeypatch.undo()
     assert report.sent == 1 and len(sent) == 1
     left = db.session.execute(sa.select(OUTBOX.c.status, OUTBOX.c.attempts, OUTBOX.c.claimed_by)
                               .where(OUTBOX.c.recipient != sent[0])).all()
     assert left == [("pending", 0, ""), ("pending", 0, "")]  # back at once, no attempt counted
-    assert delivery.deliver_all_due(now_utc()).sent == 2  # and the next worker sends them straight away
+    assert delivery.deliver_all_due(mailroom, now_utc()).sent == 2  # and the next worker sends them straight away

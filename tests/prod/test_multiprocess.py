@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from booking import bookings as booking_ops
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, Division
+from booking.notify.settings import mailroom_of
 from booking.core.timeutil import now_utc
 from prod.kit import Gunicorn, add_api_key, add_division, build_app, create_schema, scratch_database
 from helpers import MSK, details, first_free_day, slot_start
@@ -168,7 +169,7 @@ def test_simultaneous_moves_into_the_last_place_move_one_booking(site):
         division = db.session.scalar(sa.select(Division).where(Division.slug == slug))
         now = now_utc()
         booking_ops.create_booking(division, target, details(email="first@example.ru", phone="+79165550000"), now,
-                                   booking_ops.Policy.from_config(app.config))
+                                   booking_ops.Policy.from_config(app.config), mailroom_of(app))
         # Two places in each of the slots 10:00 … 12:20, the target 12:40 has one place left.
         starts = [slot_start(day, f"{10 + m // 60}:{m % 60:02d}") for m in range(0, 160, 20)]
         tokens = []
@@ -176,7 +177,7 @@ def test_simultaneous_moves_into_the_last_place_move_one_booking(site):
             booking, token = booking_ops.create_booking(
                 division, starts[i % len(starts)],
                 details(email=f"mover{i}@example.ru", phone=f"+7916{4000000 + i:07d}"), now,
-                booking_ops.Policy.from_config(app.config))
+                booking_ops.Policy.from_config(app.config), mailroom_of(app))
             tokens.append((booking.code, token))
         db.session.commit()
 

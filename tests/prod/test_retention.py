@@ -17,14 +17,14 @@ PERSONAL = ("full_name", "phone", "email", "address", "account", "message", "sta
 
 
 @pytest.fixture
-def old_and_recent(db, make_division, make_booking):
+def old_and_recent(db, make_division, make_booking, mailroom):
     """A visit of December 2024 (with a note, audit entries and e-mails) and an upcoming one."""
     division = make_division()
     old, old_token = make_booking(division, slot_start(OLD_DAY, "10:20"), now=OLD_NOW, full_name="Старов Олег",
                                   address="Москва, ул. Старая, д. 1", account="1234567890",
                                   message="Нет отопления с октября", topic="heating")
     old.staff_note = "Звонил дважды, просил перезвонить на +79160000000"
-    booking_ops.cancel_booking(old, OLD_NOW + timedelta(minutes=5), reason="по просьбе Старова")
+    booking_ops.cancel_booking(old, OLD_NOW + timedelta(minutes=5), mailroom, reason="по просьбе Старова")
     db.session.add_all([
         OutboxMessage(booking_id=old.id, kind="confirmation", recipient=old.email, subject="Запись K7Q",
                       body_text="Старов Олег, вы записаны", body_html="<p>Старов Олег</p>", ics="BEGIN:VCALENDAR",

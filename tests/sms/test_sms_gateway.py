@@ -59,7 +59,8 @@ def test_a_booking_without_e_mail_gets_its_confirmation_by_sms_once(db, gateway,
     assert row.status == "sent" and row.attempts == 1
 
 
-def test_a_gateway_that_is_down_is_retried_and_nothing_is_lost(db, gateway, served, make_division, make_booking):
+def test_a_gateway_that_is_down_is_retried_and_nothing_is_lost(db, gateway, served, make_division, make_booking,
+                                                               mailroom):
     division = make_division(name_en="Northern branch")
     day = first_free_day()
     gateway.stop()
@@ -67,16 +68,16 @@ def test_a_gateway_that_is_down_is_retried_and_nothing_is_lost(db, gateway, serv
         for clock in ("10:00", "10:40", "11:20"):
             make_booking(division, slot_start(day, clock), email="", locale="en")
         now = now_utc()
-        report = delivery.deliver_all_due(now)
+        report = delivery.deliver_all_due(mailroom, now)
         assert report.sent == 0 and report.retried == 3 and report.outages == 1
         rows = sms_rows(db)
         assert [r.status for r in rows] == ["pending"] * 3
         assert all(r.attempts == 1 and "SMS gateway unavailable" in r.last_error for r in rows)
         # Not due yet: the back-off holds them.
-        assert delivery.deliver_all_due(now + timedelta(seconds=30)).claimed == 0
+        assert delivery.deliver_all_due(mailroom, now + timedelta(seconds=30)).claimed == 0
     finally:
         gateway.start()
-    report = delivery.deliver_all_due(now + timedelta(seconds=61))
+    report = delivery.deliver_all_due(mailroom, now + timedelta(seconds=61))
     assert report.sent == 3
     gateway.wait_for_messages(3)
     time.sleep(0.3)
@@ -86,24 +87,24 @@ def test_a_gateway_that_is_down_is_retried_and_nothing_is_lost(db, gateway, serv
     # English in GSM 7-bit letters: one 160-character segment.
     assert all(not sms.needs_unicode(m.text) and m.parts == 1 and m.text.startswith("Booked: ")
                and "Northern branch" in m.text for m in received), received
-    assert delivery.deliver_all_due(now + timedelta(hours=1)).claimed == 0
+    assert delivery.deliver_all_due(mailroom, now + timedelta(hours=1)).claimed == 0
 
 
-def test_a_move_and_a_cancellation_are_sent_by_sms(db, gateway, served, make_division, make_booking, policy):
+def test_a_move_and_a_cancellation_are_sent_by_sms(db, gateway, served, make_division, make_booking, policy, mailroom):
     division = make_division()
     day = first_free_day()
     booking, _ = make_booking(division, slot_start(day, "10:00"), email="")
-    bookings.reschedule_booking(booking, slot_start(day, "11:00"), now_utc(), policy=policy)
-    bookings.cancel_booking(booking, now_utc())
+    bookings.reschedule_booking(booking, slot_start(day, "11:00"), now_utc(), policy=policy, mailroom=mailroom)
+    bookings.cancel_booking(booking, now_utc(), mailroom)
     db.session.commit()
-    assert delivery.deliver_all_due(now_utc()).sent == 3
+    assert delivery.deliver_all_due(mailroom, now_utc()).sent == 3
     texts = [m.text for m in gateway.wait_for_messages(3)]
     assert texts[1].startswith("Приём перенесён на ") and "11:00" in texts[1]
     assert texts[2].startswith("Приём ") and "отменён" in texts[2] and booking.code in texts[2]
     assert all(len(t) <= 70 for t in texts)
 
 
-def test_two_workers_at_once_send_each_text_once(app, db, gateway, served, make_division, make_booking):
+def test_two_workers_at_once_send_each_text_once(app, db, gateway, served, make_division, make_booking, mailroom):
     import threading
     division = make_division(places=12)
     for n in range(12):
@@ -113,7 +114,7 @@ def test_two_workers_at_once_send_each_text_once(app, db, gateway, served, make_
 
     def worker():
         with app.app_context():
-            reports.append(delivery.deliver_all_due(now, batch_size=3))
+            reports.append(delivery.deliver_all_due(mailroom, now, batch_size=3))
             db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -129,7 +130,7 @@ def test_two_workers_at_once_send_each_text_once(app, db, gateway, served, make_
 
 
 def test_texts_claimed_by_a_worker_that_died_go_out_within_the_minute(db, gateway, served, make_division,
-                                                                         make_booking):
+                                                                         make_booking, mailroom):
     division = make_division(places=2)
     start = slot_start(first_free_day(), "10:20")
     make_booking(division, start, email="", phone="+79031234501")
@@ -143,7 +144,7 @@ def test_texts_claimed_by_a_worker_that_died_go_out_within_the_minute(db, gatewa
                        .values(status="sending", claimed_by="busy-worker", claimed_at=now - timedelta(seconds=2)))
     db.session.commit()
 
-    report = sms.deliver_all_due(now)
+    report = sms.deliver_all_due(mailroom, now)
     assert report.sent == 1
     gateway.wait_for_messages(1)
     assert [m.receiver for m in gateway.messages()] == ["+79031234501"]

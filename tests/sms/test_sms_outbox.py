@@ -26,7 +26,7 @@ def test_without_a_gateway_nothing_is_queued_for_sms(db, make_division, make_boo
 
 
 @pytest.mark.parametrize("notify,expected", [("no-email", 1), ("all", 2)])
-def test_sms_go_to_bookings_without_e_mail_or_to_all(app, db, make_division, make_booking, notify, expected):
+def test_sms_go_to_bookings_without_e_mail_or_to_all(app, db, make_division, make_booking, notify, expected, mailroom):
     app.config.update(SMS_GATEWAY_URL=GATEWAY, SMS_NOTIFY=notify)
     division = make_division()
     make_booking(division, slot_start(first_free_day(), "10:00"), email="", phone="+79030000001")
@@ -35,15 +35,15 @@ def test_sms_go_to_bookings_without_e_mail_or_to_all(app, db, make_division, mak
     assert [r.recipient for r in texts] == ["+79030000001", "+79030000002"][:expected]
     assert len(rows(db, "email")) == 1
     # The e-mail worker leaves SMS alone, whatever happens to the mail server.
-    assert delivery.deliver_due(now_utc()).claimed == 0
+    assert delivery.deliver_due(mailroom, now_utc()).claimed == 0
 
 
-def test_a_phone_only_booking_gets_its_reminder_by_sms(app, db, make_division, make_booking):
+def test_a_phone_only_booking_gets_its_reminder_by_sms(app, db, make_division, make_booking, mailroom):
     from datetime import timedelta
     app.config.update(SMS_GATEWAY_URL=GATEWAY)
     start = slot_start(first_free_day(), "10:00")
     booking, _ = make_booking(make_division(), start, email="", now=start - timedelta(days=2))
-    assert outbox.queue_due_reminders(start - timedelta(hours=23)) == 1
+    assert outbox.queue_due_reminders(mailroom, start - timedelta(hours=23)) == 1
     db.session.commit()
     assert [r.kind for r in rows(db, "sms")] == ["confirmation", "reminder"]
     assert rows(db, "sms")[1].body_text.startswith("Напоминаем: приём ")
@@ -94,20 +94,20 @@ def sent_sms(app, db, make_division, make_booking):
     return row
 
 
-def test_a_delivery_report_needs_the_signature_of_its_message(client, db, sent_sms):
-    other = sms.report_signature(sent_sms.id + 1)
+def test_a_delivery_report_needs_the_signature_of_its_message(client, db, sent_sms, mailroom):
+    other = sms.report_signature(mailroom, sent_sms.id + 1)
     assert client.get(f"/sms/dlr/{sent_sms.id}?status=2&sig={other}").status_code == 404
     assert client.get(f"/sms/dlr/{sent_sms.id}?status=2").status_code == 404
     db.session.refresh(sent_sms)
     assert sent_sms.status == "sent" and sent_sms.delivery_status == ""
-    good = sms.report_signature(sent_sms.id)
+    good = sms.report_signature(mailroom, sent_sms.id)
     assert client.get(f"/sms/dlr/{sent_sms.id}?status=1&sig={good}").status_code == 204
     db.session.refresh(sent_sms)
     assert sent_sms.delivery_status == "delivered"
 
 
-def test_an_sms_the_operator_could_not_deliver_is_listed_for_administrators(client, db, sent_sms, log_in_as):
-    url = sms.report_url(sent_sms.id).replace("%d", "2")
+def test_an_sms_the_operator_could_not_deliver_is_listed_for_administrators(client, db, sent_sms, log_in_as, mailroom):
+    url = sms.report_url(mailroom, sent_sms.id).replace("%d", "2")
     assert client.get(url[url.index("/sms/"):]).status_code == 204
     db.session.refresh(sent_sms)
     assert sent_sms.status == "failed" and sent_sms.delivery_status == "failed"
@@ -119,11 +119,11 @@ def test_an_sms_the_operator_could_not_deliver_is_listed_for_administrators(clie
     assert "+79035550000" in html and "SMS · Confirmation" in html and "could not deliver the SMS" in html
 
 
-def test_a_kind_of_message_without_an_sms_text_goes_by_e_mail_only(app, db, make_division, make_booking):
+def test_a_kind_of_message_without_an_sms_text_goes_by_e_mail_only(app, db, make_division, make_booking, mailroom):
     app.config.update(SMS_GATEWAY_URL=GATEWAY, SMS_NOTIFY="all")
     booking, _ = make_booking(make_division(), slot_start(first_free_day(), "10:00"))
-    assert sms.queue_for("answer", booking, now_utc(), f"answer:{booking.id}") is False
-    assert sms.queue_for(Kind.REMINDER, booking, now_utc(), f"reminder:{booking.id}:x:24h") is True
+    assert sms.queue_for(mailroom, "answer", booking, now_utc(), f"answer:{booking.id}") is False
+    assert sms.queue_for(mailroom, Kind.REMINDER, booking, now_utc(), f"reminder:{booking.id}:x:24h") is True
 
 
 def test_staff_are_told_a_visitor_without_e_mail_gets_sms(app, client, db, make_division, make_booking, log_in_as):

@@ -65,10 +65,10 @@ def test_a_booking_kept_outside_the_rules_still_appears(client, db, make_divisio
 
 
 def test_cancelled_bookings_free_their_slot_and_are_listed_apart(client, make_division, make_booking, make_user,
-                                                                 login_as, coming_day):
+                                                                 login_as, coming_day, mailroom):
     division = make_division(start="10:00", end="10:20")
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Отменов Иван")
-    booking_ops.cancel_booking(booking, now_utc())
+    booking_ops.cancel_booking(booking, now_utc(), mailroom)
     login_as(make_user("head", divisions=[division]))
     html = text(client.get(f"/agenda/{coming_day.isoformat()}"))
     assert rows(html) == ["10:00–10:20 Free"]

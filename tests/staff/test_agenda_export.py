@@ -71,10 +71,10 @@ def test_csv_keeps_line_breaks_and_semicolons_inside_cells():
 
 
 def test_cancelled_bookings_come_last_with_their_status(client, make_division, make_booking, make_user, login_as,
-                                                        coming_day):
+                                                        coming_day, mailroom):
     division = make_division(start="10:00", end="10:20")
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Отменов Иван")
-    booking_ops.cancel_booking(booking, now_utc())
+    booking_ops.cancel_booking(booking, now_utc(), mailroom)
     login_as(make_user("operator"))
     rows = read_csv(client.get(f"/agenda/{coming_day.isoformat()}.csv?division={division.slug}"))
     assert [row[:3] for row in rows[1:]] == [["10:00–10:20", "Free", ""], ["10:00–10:20", "Cancelled", "Отменов Иван"]]

@@ -37,19 +37,20 @@ def test_the_wait_doubles_with_each_failure_and_has_a_ceiling():
     assert delay_after(40, rules) == 900
 
 
-def test_waiting_out_the_delay_allows_the_next_try_and_a_success_clears_it(app, db, make_user):
+def test_waiting_out_the_delay_allows_the_next_try_and_a_success_clears_it(app, db, make_user, mailroom):
     head = make_user("head")
     rules = ThrottleRules(free_failures=3, delay_base_seconds=2, delay_max_seconds=900)
     now = now_utc()
     for _ in range(3):
-        attempt = attempt_login(head.email, "guess", "203.0.113.7", now, rules, SECRET)
+        attempt = attempt_login(head.email, "guess", "203.0.113.7", now, rules, SECRET, mailroom)
     assert attempt.wait_seconds == 2 and not attempt.throttled
-    assert attempt_login(head.email, PASSWORD, "203.0.113.7", now + timedelta(seconds=1), rules, SECRET).throttled
-    fourth = attempt_login(head.email, "guess", "203.0.113.7", now + timedelta(seconds=2), rules, SECRET)
+    assert attempt_login(head.email, PASSWORD, "203.0.113.7", now + timedelta(seconds=1), rules, SECRET,
+                         mailroom).throttled
+    fourth = attempt_login(head.email, "guess", "203.0.113.7", now + timedelta(seconds=2), rules, SECRET, mailroom)
     assert fourth.user is None and fourth.wait_seconds == 4
     later = now + timedelta(seconds=6)
-    assert attempt_login(head.email, PASSWORD, "203.0.113.7", later, rules, SECRET).user == head
-    assert attempt_login(head.email, "typo", "203.0.113.7", later, rules, SECRET).wait_seconds == 0
+    assert attempt_login(head.email, PASSWORD, "203.0.113.7", later, rules, SECRET, mailroom).user == head
+    assert attempt_login(head.email, "typo", "203.0.113.7", later, rules, SECRET, mailroom).wait_seconds == 0
 
 
 def test_an_unknown_address_is_throttled_exactly_like_a_real_account(client, make_user):
@@ -101,43 +102,43 @@ def test_many_failures_from_many_addresses_lock_the_account_and_tell_holder_and_
     assert log_in(from_address(client, "198.51.100.20"), head.email, PASSWORD).status_code == 303
 
 
-def test_failures_older_than_an_hour_do_not_lock(app, db, make_user, lock_at_five):
+def test_failures_older_than_an_hour_do_not_lock(app, db, make_user, lock_at_five, mailroom):
     head = make_user("head")
     rules = ThrottleRules.from_config(app.config)
     start = now_utc() - timedelta(minutes=90)
     for n in range(4):
-        attempt_login(head.email, "guess", f"203.0.113.{n}", start, rules, SECRET)
-    attempt_login(head.email, "guess", "203.0.113.77", now_utc(), rules, SECRET)
+        attempt_login(head.email, "guess", f"203.0.113.{n}", start, rules, SECRET, mailroom)
+    attempt_login(head.email, "guess", "203.0.113.77", now_utc(), rules, SECRET, mailroom)
     db.session.refresh(head)
     assert head.locked_until is None
 
 
-def test_a_new_password_forgets_the_failures(app, db, make_user):
+def test_a_new_password_forgets_the_failures(app, db, make_user, mailroom):
     head = make_user("head")
     rules = ThrottleRules.from_config(app.config)
     now = now_utc()
     for _ in range(5):
-        attempt_login(head.email, "guess", "203.0.113.7", now, rules, SECRET)
-    assert attempt_login(head.email, PASSWORD, "203.0.113.7", now, rules, SECRET).throttled
+        attempt_login(head.email, "guess", "203.0.113.7", now, rules, SECRET, mailroom)
+    assert attempt_login(head.email, PASSWORD, "203.0.113.7", now, rules, SECRET, mailroom).throttled
     login_throttle.forget_failures(head.email, SECRET)
-    assert attempt_login(head.email, PASSWORD, "203.0.113.7", now, rules, SECRET).user == head
+    assert attempt_login(head.email, PASSWORD, "203.0.113.7", now, rules, SECRET, mailroom).user == head
 
 
-def test_failures_answered_by_a_lock_do_not_lock_again_once_it_ends(app, db, make_user, lock_at_five):
+def test_failures_answered_by_a_lock_do_not_lock_again_once_it_ends(app, db, make_user, lock_at_five, mailroom):
     head = make_user("head")
     make_user("admin")
     rules = ThrottleRules.from_config(app.config)
     start = now_utc()
     for n in range(5):
-        attempt_login(head.email, "guess", f"203.0.113.{n}", start, rules, SECRET)
+        attempt_login(head.email, "guess", f"203.0.113.{n}", start, rules, SECRET, mailroom)
     db.session.refresh(head)
     first_lock = head.locked_until
     during = start + timedelta(minutes=30)
     for n in range(5):  # the siege goes on while the account is locked
-        attempt_login(head.email, "guess", f"198.51.100.{n}", during, rules, SECRET)
+        attempt_login(head.email, "guess", f"198.51.100.{n}", during, rules, SECRET, mailroom)
     after = first_lock + timedelta(minutes=1)
-    assert attempt_login(head.email, PASSWORD, "192.0.2.1", after, rules, SECRET).user == head
-    attempt_login(head.email, "typo", "192.0.2.1", after, rules, SECRET)
+    assert attempt_login(head.email, PASSWORD, "192.0.2.1", after, rules, SECRET, mailroom).user == head
+    attempt_login(head.email, "typo", "192.0.2.1", after, rules, SECRET, mailroom)
     db.session.refresh(head)
     assert head.locked_until == first_lock
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 2  # holder and admin, once

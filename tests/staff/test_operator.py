@@ -72,7 +72,7 @@ def test_the_form_speaks_of_the_callers_question_and_data_not_the_operators(clie
 
 
 def test_a_caller_without_e_mail_is_booked_and_nothing_is_mailed(client, db, make_division, make_booking,
-                                                                 make_user, login_as, coming_day):
+                                                                 make_user, login_as, coming_day, mailroom):
     division = make_division(places=2)
     login_as(make_user("operator"))
     start = slot_start(coming_day, "10:20")
@@ -88,7 +88,7 @@ def test_a_caller_without_e_mail_is_booked_and_nothing_is_mailed(client, db, mak
     assert "none: changes are not mailed, tell the visitor by phone" in page
 
     # A reminder is never due for it, and a move or a cancellation reminds staff to call.
-    assert outbox.queue_due_reminders(start - timedelta(hours=20), [timedelta(hours=24)]) == 0
+    assert outbox.queue_due_reminders(mailroom, start - timedelta(hours=20), [timedelta(hours=24)]) == 0
     moved = post(client, f"/staff/bookings/{booking.code}/move",
                  {"start": slot_start(coming_day, "12:00").isoformat(), "confirm": "1"})
     assert moved.status_code == 303

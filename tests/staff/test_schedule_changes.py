@@ -198,10 +198,10 @@ def test_fewer_places_affect_the_last_booked_places(db, make_division, make_book
     assert booking_ops.affected_bookings(division, fewer, division.closures, now_utc(), policy) == [second]
 
 
-def test_past_and_cancelled_bookings_are_never_affected(db, make_division, make_booking, policy, coming_day):
+def test_past_and_cancelled_bookings_are_never_affected(db, make_division, make_booking, policy, coming_day, mailroom):
     division = make_division()
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"))
     assert booking_ops.affected_bookings(division, [], [], now_utc(), policy) == [booking]
     assert booking_ops.affected_bookings(division, [], [], booking.start_utc, policy) == []
-    booking_ops.cancel_booking(booking, now_utc())
+    booking_ops.cancel_booking(booking, now_utc(), mailroom)
     assert booking_ops.affected_bookings(division, [], [], now_utc(), policy) == []

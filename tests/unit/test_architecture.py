@@ -2,9 +2,9 @@
 
 - ``core/`` is pure: the standard library and its field's libraries, nothing of Flask, the
   database or the rest of ``booking``;
-- the operations (``bookings/``, ``accounts/``, ``feeds/``, ``appeals/``) never read the request or the
-  application in context, and never import the delivery adapters (``web/``, ``api/``, ``cli``);
-  ``notify/`` never reads the request;
+- the operations (``bookings/``, ``accounts/``, ``feeds/``, ``appeals/``, ``notify/``) never read the
+  request or the application in context (settings reach them as arguments: ``notify/`` gets the
+  application's mailroom), and never import the delivery adapters (``web/``, ``api/``, ``cli``);
 - a view module never imports another module's private names;
 - no module grows past ~400 lines.
 """
@@ -17,7 +17,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "booking"
 CORE_MAY_IMPORT = {"bisect", "collections", "csv", "dataclasses", "datetime", "enum", "functools", "io", "itertools",
                    "re", "typing", "unicodedata", "zoneinfo", "holidays", "icalendar", "phonenumbers",
                    "email_validator", "openpyxl"}
-OPERATIONS = ("bookings", "accounts", "feeds", "appeals")
+OPERATIONS = ("bookings", "accounts", "feeds", "appeals", "notify")
 ADAPTERS = ("web", "api", "cli")
 MAX_LINES = 420
 
@@ -36,6 +36,13 @@ def imports(path):
                 yield alias.name, 0, ()
         elif isinstance(node, ast.ImportFrom):
             yield node.module or "", node.level, tuple(alias.name for alias in node.names)
+
+
+def flask_attributes(path):
+    """The names read as ``flask.<name>`` in ``path`` (after ``import flask``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.attr for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "flask"}
 
 
 def resolved(path, module, level):
@@ -60,18 +67,19 @@ def test_core_is_pure():
     assert found == []
 
 
-@pytest.mark.parametrize("area", OPERATIONS + ("notify",))
+@pytest.mark.parametrize("area", OPERATIONS)
 def test_operations_never_reach_for_the_request_or_the_adapters(area):
-    forbidden_names = {"request", "session", "g"} | ({"current_app", "has_request_context"} if area != "notify"
-                                                     else {"has_request_context"})
+    forbidden_names = {"request", "session", "g", "current_app", "has_request_context"}
     found = []
     for path in modules(area):
         for module, level, names in imports(path):
             target = resolved(path, module, level)
-            if target == "flask" and forbidden_names & set(names):
+            if target in ("flask", "flask.globals") and forbidden_names & set(names):
                 found.append((path.name, sorted(forbidden_names & set(names))))
             if target.startswith(tuple(f"booking.{adapter}" for adapter in ADAPTERS)):
                 found.append((path.name, target))
+        if forbidden_names & flask_attributes(path):
+            found.append((path.name, sorted(forbidden_names & flask_attributes(path))))
     assert found == []
 
 
@@ -97,12 +105,17 @@ def test_the_rules_catch_a_forbidden_import(tmp_path):
     (fake / "core" / "bad.py").write_text("from flask import current_app\nfrom ..models import Booking\n")
     (fake / "bookings").mkdir()
     (fake / "bookings" / "bad.py").write_text("from flask import request\nfrom ..web.helpers import lang\n")
+    (fake / "notify").mkdir()
+    (fake / "notify" / "bad.py").write_text("from flask import current_app\n")
+    (fake / "feeds").mkdir()
+    (fake / "feeds" / "bad.py").write_text("import flask\n\ndef base():\n    return flask.current_app.config\n")
     globals()["PACKAGE"], saved = fake, PACKAGE
     try:
         with pytest.raises(AssertionError):
             test_core_is_pure()
-        with pytest.raises(AssertionError):
-            test_operations_never_reach_for_the_request_or_the_adapters("bookings")
+        for area in ("bookings", "notify", "feeds"):
+            with pytest.raises(AssertionError):
+                test_operations_never_reach_for_the_request_or_the_adapters(area)
     finally:
         globals()["PACKAGE"] = saved
 
