@@ -48,11 +48,12 @@ def _check_columns():
 _SORTED_ALPHABET = "".join(sorted(CODE_ALPHABET))
 _TRIPLES = [a + b + c for a in _SORTED_ALPHABET for b in _SORTED_ALPHABET for c in _SORTED_ALPHABET]
 # Loaded codes start here; the product's random codes may meet one and simply draw again.
-_FIRST_CODE = 26 ** 6 // 7
+_BASE = len(_SORTED_ALPHABET)
+_FIRST_CODE = _BASE ** 6 // 7
 
 
 def _code(i):
-    high, low = divmod(_FIRST_CODE + i, 26 ** 3)
+    high, low = divmod(_FIRST_CODE + i, _BASE ** 3)
     return f"{_TRIPLES[high]}-{_TRIPLES[low]}"
 
 
