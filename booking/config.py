@@ -67,6 +67,7 @@ class Config:
         self.PHONE_DEFAULT_REGION = "RU"
         # How long a server process may show a division's slots from rules read earlier.
         self.SCHEDULE_CACHE_SECONDS = _env_int("SCHEDULE_CACHE_SECONDS", 5)
+        self.PAGE_CACHE_PERSONAL_SECONDS = _env_int("PAGE_CACHE_PERSONAL_SECONDS", 300)
         self.HOTLINE_PHONE = os.environ.get("HOTLINE_PHONE", "+7 495 000-00-00")
         # The address citizens use (https://priyom.example.ru/): every absolute link is built from it,
         # and requests for any other host are refused. Required outside demo mode.

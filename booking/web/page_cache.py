@@ -16,13 +16,16 @@ and the page. Never kept or served from here: anything but GET, staff sessions
 session. The CSRF token of a form is the one per-visitor part of a public page:
 it is kept as a placeholder and each answer gets the visitor's own.
 
-The manage page is kept too (under every column of the booking): a kept page
-holds the citizen's name until it is pushed out by newer pages
-(:data:`MAX_PAGES` per process) or the process ends.
+Pages that show a citizen's personal data — the manage page (kept under every
+column of the booking) and a head's agenda — are kept for at most
+``PAGE_CACHE_PERSONAL_SECONDS`` (default 300): past that a process drops them
+(checked at most every few seconds while it serves pages), so data erased or
+purged in the database do not live on in a server's memory.
 """
 import secrets
 import threading
 from collections import OrderedDict
+from datetime import timedelta
 
 from flask import current_app, g, request, session
 from flask_babel import get_locale
@@ -31,10 +34,13 @@ from flask_wtf.csrf import generate_csrf
 from ..core.timeutil import now_utc
 
 MAX_PAGES = 256
+# How often, at most, a process looks for expired pages to drop.
+SWEEP_SECONDS = 5
 _CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 _LOCK = threading.Lock()  # threaded servers share a process's pages
 _KEY = "priyom.page_key"
 _UNTIL = "priyom.page_until"
+_SWEPT = "priyom.pages_swept"
 
 
 def _pages():
@@ -55,20 +61,26 @@ def _full_key(key):
 _ADDRESS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
 
 
-def serve(key, staff=False):
+def serve(key, staff=False, personal=False):
     """The kept answer of this page for ``key`` (a hashable tuple of what the page shows), or None.
 
     On None the view renders as usual; a plain 200 HTML answer is then kept
     under ``key``. ``staff``: a page for logged-in staff, whose ``key`` names the
-    member of staff and everything the page shows of them.
+    member of staff and everything the page shows of them. ``personal``: the page
+    shows personal data, and is kept for ``PAGE_CACHE_PERSONAL_SECONDS`` at most.
     """
     if not _cacheable(staff):
         return None
+    now = now_utc()
+    pages = _pages()
+    _sweep(pages, now)
     full_key = _full_key(key)
-    found = _pages().get(full_key)
+    found = pages.get(full_key)
     body, until = found if found is not None else (None, None)
-    if body is None or (until is not None and now_utc() >= until):
+    if body is None or (until is not None and now >= until):
         request.environ[_KEY] = (full_key, staff)
+        if personal:
+            keep_until(now + timedelta(seconds=current_app.config["PAGE_CACHE_PERSONAL_SECONDS"]))
         return None
     if _CSRF_PLACEHOLDER in body:
         body = body.replace(_CSRF_PLACEHOLDER, generate_csrf())
@@ -94,6 +106,18 @@ def _keep(response):
     return response
 
 
+def _sweep(pages, now):
+    """Drop the pages past their time, at most every :data:`SWEEP_SECONDS`."""
+    extensions = current_app.extensions
+    last = extensions.get(_SWEPT)
+    if last is not None and (now - last).total_seconds() < SWEEP_SECONDS:
+        return
+    with _LOCK:
+        extensions[_SWEPT] = now
+        for full_key in [k for k, (_body, until) in pages.items() if until is not None and now >= until]:
+            del pages[full_key]
+
+
 def keep_until(instant):
     """The page being rendered changes at ``instant`` (aware) without any write: keep it until then."""
     if instant is not None:
@@ -107,4 +131,5 @@ def init_app(app):
 def clear(app):
     """Forget every kept page of ``app`` (tests, and nothing else needs it)."""
     app.extensions.pop("priyom.pages", None)
+    app.extensions.pop(_SWEPT, None)
 

@@ -133,7 +133,7 @@ def manage(code):
     if snapshot is None:
         abort(404)
     can_change = bookings.can_change(snapshot, now)
-    kept = page_cache.serve(("manage", snapshot.values, can_change))
+    kept = page_cache.serve(("manage", snapshot.values, can_change), personal=True)
     if kept is not None:
         return kept
     booking = own_booking_or_404(code, token)

@@ -139,7 +139,7 @@ def agenda(day):
         return render_template("staff/agenda.html", division=None, divisions=divisions, day=day)
     now = now_utc()
     division_arg = {"division": division.slug} if request.args.get("division") else {}
-    kept = page_cache.serve(_agenda_key(division, divisions, day, now, policy), staff=True)
+    kept = page_cache.serve(_agenda_key(division, divisions, day, now, policy), staff=True, personal=True)
     if kept is not None:
         return kept
     agenda = bookings.agenda_day(division, day, policy)

@@ -1,7 +1,7 @@
 """Public pages kept as rendered: every change a citizen would notice shows at once, in the right language."""
 import re
 from contextlib import contextmanager
-from datetime import time
+from datetime import time, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -196,6 +196,26 @@ def test_the_manage_page_shows_a_cancellation_at_once(db, client, division, day,
     page = client.get(url).get_data(as_text=True)
     assert "Cancelled" in page and "Move to another time" not in page
     assert client.get(f"/bookings/{booking.code}?token=wrong").status_code == 404
+
+
+def test_a_kept_manage_page_leaves_the_memory_after_its_time(app, client, division, day, make_booking,
+                                                              monkeypatch):
+    from booking.web import page_cache
+
+    booking, token = make_booking(division, slot_start(day, "10:20"), full_name="Сидорова Анна Петровна")
+    url = f"/bookings/{booking.code}?token={token}"
+    client.get(url)
+    client.get(f"/divisions/{division.slug}")
+
+    def kept_names():
+        return ["Сидорова" in body for body, _until in app.extensions.get("priyom.pages", {}).values()]
+
+    assert kept_names().count(True) == 1
+    seconds = app.config["PAGE_CACHE_PERSONAL_SECONDS"]
+    later = now_utc() + timedelta(seconds=seconds + page_cache.SWEEP_SECONDS)
+    monkeypatch.setattr(page_cache, "now_utc", lambda: later)
+    client.get(f"/divisions/{division.slug}")  # any page served: the process sweeps
+    assert kept_names() and True not in kept_names(), "the week page stays, the manage page is gone"
 
 
 def test_a_flashed_message_is_shown_once_and_never_kept(client, division):
