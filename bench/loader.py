@@ -27,6 +27,7 @@ FIXED = {
     "place_no": 1, "full_name": "Иванов Иван Иванович", "account": "", "address": "",
     "message": "Холодные батареи в квартире", "locale": "ru", "manage_token_hash": "0" * 64, "sequence": 0,
     "channel": "web", "created_by_id": None, "staff_note": "", "purged_at": None,
+    "consent_version": "", "api_client_id": None, "client_ref": "",
 }
 # Columns filled from a varying one: consent is given, and the row last changed, when it was made.
 SAME_AS = {"consent_at": "created_at", "updated_at": "created_at"}
