@@ -68,7 +68,8 @@ def memory_calendar(app, token, now):
         config = app.config
         span = feed_service.agenda_range(now, policy, config["FEED_PAST_WEEKS"], config["FEED_KEEP_CANCELLED_DAYS"])
         organizer = feed_service.organizer_email(division, feed_service.FeedSettings.from_config(app.config).sender)
-        appointments = [ical.visit_appointment(b, division, "ru", organizer)
+        texts = feed_service.calendar_texts("ru")
+        appointments = [ical.visit_appointment(b, division, texts, organizer)
                         for b in feed_service.agenda_bookings(division, span)]
         calendar = ical.calendar_for(appointments, policy.tz, now, name="Приёмы",
                                      refresh=timedelta(minutes=config["FEED_REFRESH_MINUTES"]))

@@ -91,7 +91,10 @@ def run():
             feed_env = {"FEED_PAST_WEEKS": "1"}
             with harness.Server(small_url, env=feed_env) as small_srv, harness.Server(big_url, env=feed_env) as big_srv:
                 for server in (small_srv, big_srv):
-                    harness.wrk(server.base_url + PATH, duration=1)
+                    # A first answer (cold caches after the load may take seconds), then every worker warm.
+                    status, _body = harness.get(server.port, PATH, timeout=60)
+                    assert status == 200, f"{PATH} answered {status} after the load"
+                    harness.wrk(server.base_url + PATH, duration=2)
                 listing = harness.alternate({
                     "small": lambda: harness.wrk(small_srv.base_url + PATH),
                     "big": lambda: harness.wrk(big_srv.base_url + PATH),
