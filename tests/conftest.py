@@ -6,19 +6,17 @@ per test session and emptied before every test, which is much faster than
 creating them again.
 """
 import os
-import re
 import warnings
 from datetime import time
 
 import pytest
 from argon2 import PasswordHasher
 from catalogs import compile_catalogs
-from helpers import Browser, details
+from helpers import PASSWORD, Browser, details
 from smtp_sink import SmtpSink
 
 from booking import accounts, create_app
 from booking.accounts import auth
-from booking.accounts.auth import hash_password
 from booking.bookings import Actor, Policy, create_booking
 from booking.core.timeutil import now_utc
 from booking.extensions import db as _db
@@ -90,12 +88,22 @@ def app(app_config):
 
 
 @pytest.fixture
-def client(app):
-    """A browser that asks for English, the language of the source strings; Russian is tested explicitly."""
+def new_browser(app):
+    """Open another browser: a test client with its own cookies, asking for English pages."""
     app.test_client_class = Browser
-    browser = app.test_client()
-    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return browser
+
+    def factory():
+        browser = app.test_client()
+        browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the language of the source strings
+        return browser
+
+    return factory
+
+
+@pytest.fixture
+def client(new_browser):
+    """A browser that asks for English, the language of the source strings; Russian is tested explicitly."""
+    return new_browser()
 
 
 @pytest.fixture
@@ -175,26 +183,35 @@ def make_booking(db, policy):
     return factory
 
 
-STAFF_PASSWORD = "correct horse battery staple"
+@pytest.fixture
+def make_user(db):
+    """Create a staff account through ``booking.accounts``, as ``flask user create`` and the admin pages do.
+
+    Every account has the password ``helpers.PASSWORD`` unless told otherwise.
+    """
+    counter = iter(range(1, 10_000))
+
+    def factory(role="head", divisions=(), email=None, password=PASSWORD, name=None, active=True):
+        n = next(counter)
+        user = accounts.create_user(email or f"{role}{n}@priyom.example", role, password,
+                                    name=name if name is not None else f"{str(role).title()} {n}",
+                                    divisions=list(divisions), active=active)
+        db.session.commit()
+        return user
+
+    return factory
 
 
 @pytest.fixture
-def log_in_as(client, db):
-    """Log ``user`` in on ``client`` through the login form, as the person would."""
+def log_in_as(client):
+    """Log ``user`` in on ``client`` through the login form, as the person would; fails the test if refused."""
 
-    def sign_in(user):
-        user.password_hash = hash_password(STAFF_PASSWORD)
-        db.session.commit()
-        page = client.get("/login").get_data(as_text=True)
-        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-        data = {"email": user.email, "password": STAFF_PASSWORD}
-        if found:  # absent only where a test switched CSRF protection off
-            data["csrf_token"] = found.group(1)
-        response = client.post("/login", data=data)
-        assert response.status_code in (302, 303), "the login was refused"
+    def log_in(user, password=PASSWORD):
+        response = client.log_in(user.email, password)
+        assert response.status_code == 303, f"the login was refused: {response.get_data(as_text=True)[:300]}"
         return user
 
-    return sign_in
+    return log_in
 
 
 # Real services shared by the whole session (tests/services.py). A test that changes their state
