@@ -16,7 +16,7 @@ from datetime import time
 import pytest
 from argon2 import PasswordHasher
 from catalogs import compile_catalogs
-from helpers import PASSWORD, Browser, details
+from helpers import PASSWORD, Browser, details, first_free_day, recent_day
 from smtp_sink import SmtpSink
 
 from booking import accounts, create_app
@@ -181,6 +181,18 @@ def make_division(db):
         return division
 
     return factory
+
+
+@pytest.fixture
+def coming_day():
+    """A weekday at least two days ahead, on no holiday: bookable by anyone."""
+    return first_free_day()
+
+
+@pytest.fixture
+def past_day():
+    """A day before today that is no holiday."""
+    return recent_day()
 
 
 @pytest.fixture

@@ -51,6 +51,20 @@ def slot_start(day, clock="10:00"):
     return local_to_utc(day, time(hours, minutes), MSK)
 
 
+def today():
+    """Today's date in Moscow."""
+    return now_utc().astimezone(MSK).date()
+
+
+def recent_day(before=None):
+    """A past day (default: before today) that is no Russian public holiday."""
+    day = (before or today()) - timedelta(days=1)
+    ru = holidays.country_holidays("RU", years=[day.year - 1, day.year])
+    while day in ru:
+        day -= timedelta(days=1)
+    return day
+
+
 def first_free_day():
     """A weekday at least two days ahead, on no Russian holiday."""
     day = now_utc().astimezone(MSK).date() + timedelta(days=2)

@@ -17,7 +17,8 @@ from booking.appeals import cards
 from booking.core.timeutil import now_utc
 from booking.models import BookingStatus
 from helpers import MSK, slot_start
-from staff_support import audit_trail, text, today
+from helpers import today
+from staff_support import audit_trail, text
 
 
 def staff(user):

@@ -1,32 +1,17 @@
-"""Plain helpers for the staff tests: page text, recent days, past bookings, audit trails.
+"""Plain helpers for the staff tests: page text, past bookings, audit trails.
 
 Posting forms with their CSRF token and logging in are the ``Browser``'s (tests/helpers.py).
 """
 from datetime import timedelta
 
-import holidays
 import sqlalchemy as sa
 
 from booking.models import AuditEntry
-from booking.core.timeutil import now_utc
-from helpers import MSK, slot_start
+from helpers import slot_start
 
 
 def text(response):
     return response.get_data(as_text=True)
-
-
-def today():
-    return now_utc().astimezone(MSK).date()
-
-
-def recent_day(before=None):
-    """A past day (default: before today) that is no Russian public holiday."""
-    day = (before or today()) - timedelta(days=1)
-    ru = holidays.country_holidays("RU", years=[day.year - 1, day.year])
-    while day in ru:
-        day -= timedelta(days=1)
-    return day
 
 
 def past_booking(make_booking, division, day, clock="10:00", **details):

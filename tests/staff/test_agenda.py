@@ -6,7 +6,8 @@ from booking import bookings as booking_ops
 from booking.models import ReceptionRule
 from booking.core.timeutil import now_utc
 from helpers import slot_start
-from staff_support import text, today
+from helpers import today
+from staff_support import text
 
 
 def rows(html):
