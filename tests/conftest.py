@@ -91,11 +91,16 @@ def sqlite_template(tmp_path_factory):
     return tmp_path_factory.mktemp("schema") / "tables.sqlite3"
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """argon2id with small costs, so a test that logs in five people stays fast."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(accounts.operations._dummy, "password_hash", "")
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """argon2id with small costs for the whole run (module and session fixtures' accounts too), so logins stay fast.
+
+    Servers started as programs (tests/prod's gunicorn) hash at the real costs.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        patch.setattr(accounts.operations._dummy, "password_hash", "")
+        yield
 
 
 @pytest.fixture
