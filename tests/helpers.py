@@ -81,6 +81,9 @@ class Browser(FlaskClient):
     (so tests can use ``db.session``), which would let every request see the
     same ``flask.g``: Flask-Login's user, Flask-WTF's CSRF token and
     Flask-Babel's locale are forgotten before each request.
+
+    It fills in forms as a person does: ``post_form`` sends the session's CSRF
+    token with the fields, ``log_in`` the login form read from ``/login``.
     """
 
     def open(self, *args, **kwargs):
