@@ -47,6 +47,7 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from booking.core.timeutil import now_utc
+from tests.helpers import csrf_token
 
 from . import booking as booking_bench
 from . import harness, loader
@@ -168,11 +169,6 @@ def chosen_pages():
     if unknown:
         raise SystemExit(f"BENCH_PAGES: unknown {sorted(unknown)}; known: {', '.join(ALL_PAGES)}")
     return names
-
-
-def csrf_token(body):
-    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', body.decode("utf-8"))
-    return html.unescape(re.search(r'value="([^"]*)"', tag.group(0)).group(1))
 
 
 def session_cookie(reply):

@@ -8,7 +8,7 @@ from booking.appeals import cards
 from booking.core.timeutil import now_utc
 from booking.models import BookingStatus
 from helpers import MSK, slot_start
-from staff_support import log_in, text
+from staff_support import text
 
 
 @pytest.fixture
@@ -30,16 +30,16 @@ def two_divisions(app, db, make_division, make_booking, make_user, past_day, mai
     return dict(north=north, south=south, north_head=north_head, south_head=south_head, codes=made)
 
 
-def test_a_head_sees_the_matters_of_their_own_divisions_only(client, login_as, two_divisions):
-    login_as(two_divisions["north_head"])
+def test_a_head_sees_the_matters_of_their_own_divisions_only(client, log_in_as, two_divisions):
+    log_in_as(two_divisions["north_head"])
     page = text(client.get("/staff/answers"))
     assert two_divisions["codes"]["north"] in page and two_divisions["codes"]["south"] not in page
     assert client.get("/staff/answers?division=south").status_code == 403
 
 
-def test_leadership_sees_every_division_soonest_due_first_with_the_overdue_marked(client, login_as, make_user,
+def test_leadership_sees_every_division_soonest_due_first_with_the_overdue_marked(client, log_in_as, make_user,
                                                                                    two_divisions):
-    login_as(make_user("director"))
+    log_in_as(make_user("director"))
     page = text(client.get("/staff/answers"))
     north, south = two_divisions["codes"]["north"], two_divisions["codes"]["south"]
     assert page.index(north) < page.index(south)  # visited 20 days ago: due first, and overdue
@@ -51,9 +51,9 @@ def test_leadership_sees_every_division_soonest_due_first_with_the_overdue_marke
     assert north not in text(client.get("/staff/answers?state=closed"))
 
 
-def test_a_director_reads_agendas_and_booking_pages_without_any_form_to_change_them(client, login_as, make_user,
+def test_a_director_reads_agendas_and_booking_pages_without_any_form_to_change_them(client, log_in_as, make_user,
                                                                                      two_divisions, past_day):
-    login_as(make_user("director"))
+    log_in_as(make_user("director"))
     code = two_divisions["codes"]["south"]
     agenda = text(client.get(f"/agenda/{past_day.isoformat()}?division=south"))
     assert code in agenda and "/note" not in agenda and "/cancel" not in agenda and "/mark" not in agenda
@@ -68,5 +68,5 @@ def test_create_user_makes_a_director_who_belongs_to_no_division(runner, client,
     refused = runner.invoke(args=["create-user", "--email", "d2@priyom.example", "--role", "director",
                                   "--division", "north", "--password", "long enough password"])
     assert refused.exit_code != 0
-    assert log_in(client, "director@priyom.example", "long enough password").status_code == 303
+    assert client.log_in("director@priyom.example", "long enough password").status_code == 303
     assert two_divisions["codes"]["north"] in text(client.get("/staff/answers"))

@@ -17,7 +17,8 @@ from booking.appeals import cards
 from booking.core.timeutil import now_utc
 from booking.models import BookingStatus
 from helpers import MSK, slot_start
-from staff_support import audit_trail, post, text, today
+from helpers import today
+from staff_support import audit_trail, text
 
 
 def staff(user):
@@ -62,21 +63,21 @@ def send_reminders(runner, at):
     return result.output
 
 
-def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, login_as, visits, past_day):
+def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, log_in_as, visits, past_day):
     booking, head, operator = visits["answered"], visits["head"], visits["operator"]
-    login_as(head)
+    log_in_as(head)
 
     # The head marks the visit and fills the card: a written answer is due, the operator answers.
-    assert post(client, f"/staff/bookings/{booking.code}/mark", {"status": "attended"}).status_code == 303
+    assert client.post_form(f"/staff/bookings/{booking.code}/mark", {"status": "attended"}).status_code == 303
     page = text(client.get(f"/staff/bookings/{booking.code}"))
     assert "Fill in the reception card" in page
-    refused = post(client, f"/staff/bookings/{booking.code}/card",
+    refused = client.post_form(f"/staff/bookings/{booking.code}/card",
                    {"raised": "Нет горячей воды третью неделю", "topic": "hot_water", "outcome": "written_due",
                     "responsible": "0", "result": ""})
     assert refused.status_code == 422
     assert "Choose who in the division is responsible" in text(refused)
     assert "Нет горячей воды третью неделю" in text(refused)  # the form keeps what was typed
-    saved = post(client, f"/staff/bookings/{booking.code}/card",
+    saved = client.post_form(f"/staff/bookings/{booking.code}/card",
                  {"raised": "Нет горячей воды третью неделю", "topic": "hot_water", "outcome": "written_due",
                   "responsible": str(operator.id), "result": ""})
     assert saved.status_code == 303
@@ -104,11 +105,11 @@ def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, l
         assert "Тема: горячая вода" in body
 
     # The answer is recorded: the matter closes and the citizen is told, by e-mail and on their page.
-    unchosen = post(client, f"/staff/bookings/{booking.code}/answer",
+    unchosen = client.post_form(f"/staff/bookings/{booking.code}/answer",
                     {"sent_on": today().isoformat(), "summary": "Ответ", "result": ""})
     assert unchosen.status_code == 422 and "Choose the result" in text(unchosen)
     assert cards.card_of(booking).is_open
-    recorded = post(client, f"/staff/bookings/{booking.code}/answer",
+    recorded = client.post_form(f"/staff/bookings/{booking.code}/answer",
                     {"sent_on": today().isoformat(), "outgoing_number": "01-15/372",
                      "summary": "Участок сети заменён, горячая вода подана.", "result": "measures_taken"})
     assert recorded.status_code == 303
@@ -125,7 +126,7 @@ def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, l
     actions = [row.action for row in audit_trail(db, booking)]
     assert actions[-4:] == [BookingStatus.ATTENDED, "card_saved", "answer_recorded", "matter_closed"]
     # A closed matter cannot be changed any more.
-    again = post(client, f"/staff/bookings/{booking.code}/answer",
+    again = client.post_form(f"/staff/bookings/{booking.code}/answer",
                  {"sent_on": today().isoformat(), "summary": "x", "result": "supported"})
     assert again.status_code == 303 and cards.card_of(booking).result == "measures_taken"
 
@@ -145,8 +146,8 @@ def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, l
     assert figures["places"] == {"offered": 9, "unused": 6}  # 10:00–13:00 by 20 minutes, three places held
 
     # The director reads the same figures on the page and in the downloads, and changes nothing.
-    post(client, "/logout")
-    login_as(visits["director"])
+    client.post_form("/logout")
+    log_in_as(visits["director"])
     period = f"period=custom&from={past_day.isoformat()}&to={past_day.isoformat()}"
     page = client.get(f"/staff/statistics?{period}")
     assert page.status_code == 200
@@ -158,5 +159,5 @@ def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, l
     assert len(book.sheetnames) == 7
     summary = {row[0]: row[1] for row in book[book.sheetnames[0]].iter_rows(min_row=3, values_only=True)}
     assert summary["Visits held"] == 2 and summary["All bookings made"] == 4
-    assert post(client, f"/staff/bookings/{booking.code}/note", {"note": "x"}).status_code == 403
+    assert client.post_form(f"/staff/bookings/{booking.code}/note", {"note": "x"}).status_code == 403
     assert client.get("/staff/answers?state=closed").status_code == 200

@@ -92,8 +92,8 @@ def test_the_api_answers_the_report_as_json(client, make_api_key, quarter, past_
         assert refused.status_code == 400 and set(refused.json["fields"]) == {"from", "to"}
 
 
-def test_periods_month_quarter_and_a_bad_one(client, login_as, make_user, quarter):
-    login_as(make_user("director"))
+def test_periods_month_quarter_and_a_bad_one(client, log_in_as, make_user, quarter):
+    log_in_as(make_user("director"))
     page = text(client.get("/staff/statistics?period=quarter&quarter=2026-4"))
     assert 'value="2026-10-01"' in page and 'value="2026-12-31"' in page
     page = text(client.get("/staff/statistics?period=month&month=2026-02"))
@@ -102,9 +102,9 @@ def test_periods_month_quarter_and_a_bad_one(client, login_as, make_user, quarte
     assert bad.status_code == 422 and "Choose a period" in text(bad)
 
 
-def test_a_head_sees_only_their_division_and_the_charts_have_titles_and_tables(client, login_as, make_user, quarter,
+def test_a_head_sees_only_their_division_and_the_charts_have_titles_and_tables(client, log_in_as, make_user, quarter,
                                                                                past_day):
-    login_as(make_user("head", divisions=[quarter]))
+    log_in_as(make_user("head", divisions=[quarter]))
     page = text(client.get(f"/staff/statistics?period=custom&from={past_day}&to={past_day}"))
     assert "All divisions" not in page and "abonentsky" not in page
     assert page.count('role="img"') == page.count("<title id=") >= 4
@@ -132,8 +132,8 @@ def test_the_api_answer_is_as_the_openapi_document_describes(app, make_api_key, 
         assert response.status_code == status
 
 
-def test_numbers_are_written_as_the_reader_writes_them(db, client, login_as, make_user, quarter, past_day):
-    director = login_as(make_user("director"))
+def test_numbers_are_written_as_the_reader_writes_them(db, client, log_in_as, make_user, quarter, past_day):
+    director = log_in_as(make_user("director"))
     visit = db.session.scalars(db.select(Booking).where(Booking.division_id == quarter.id)).first()
     services.mark_booking(visit, BookingStatus.ATTENDED, now_utc(), services.Actor(kind="director", user=director),
                           MSK)

@@ -1,4 +1,4 @@
-"""Fixtures of the calendar tests: two independent readers, signed-in staff, a query counter."""
+"""Fixtures of the calendar tests: two independent readers, feed tokens, a query counter."""
 from contextlib import contextmanager
 
 
@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from booking.feeds import service as feed_service
 from feed_helpers import feed_settings
-from booking.models import User
 from booking.core.timeutil import now_utc
 from feed_readers import icaljs_reader, install_icaljs, read_with_vobject
 
@@ -74,26 +73,6 @@ def renders(monkeypatch):
 
     monkeypatch.setattr(ical, "feed_ics", counting)
     return calls
-
-
-@pytest.fixture
-def make_user(db):
-    counter = iter(range(1, 1000))
-
-    def factory(role="head", divisions=()):
-        user = User(email=f"staff{next(counter)}@mosteplo.example", name="Сотрудник", role=role,
-                    divisions=list(divisions))
-        db.session.add(user)
-        db.session.commit()
-        return user
-
-    return factory
-
-
-@pytest.fixture
-def login(log_in_as):
-    """Log ``user`` in through the login form."""
-    return log_in_as
 
 
 @pytest.fixture

@@ -1,22 +1,9 @@
 """Getting and replacing a private feed link: ``flask feed-url`` and the button on the agenda page."""
 import pytest
-from flask import g, session
-from flask_wtf.csrf import generate_csrf
 
 from booking.feeds import service as feed_service
 from booking.models import Role
 from feed_helpers import feed_settings, agenda_path, form_fields
-
-
-def _csrf(client):
-    """A CSRF form token valid for ``client``'s session, as a rendered form would carry."""
-    with client.application.test_request_context():
-        g.pop("csrf_token", None)
-        token = generate_csrf()
-        raw = session["csrf_token"]
-    with client.session_transaction() as stored:
-        stored["csrf_token"] = raw
-    return token
 
 
 def feed_url_lines(runner, *args):
@@ -76,9 +63,9 @@ def test_feed_url_asks_for_rotation_when_the_link_cannot_be_shown(app, runner, m
 
 
 def test_a_head_creates_then_replaces_the_link_from_the_agenda_page(
-        client, make_division, make_user, login, agenda_page):
+        client, make_division, make_user, log_in_as, agenda_page):
     division = make_division()
-    login(make_user(Role.HEAD, [division]))
+    log_in_as(make_user(Role.HEAD, [division]))
 
     page = client.get(agenda_page(division)).get_data(as_text=True)
     assert "Create a link" in page and "webcal://" not in page
@@ -102,24 +89,24 @@ def test_a_head_creates_then_replaces_the_link_from_the_agenda_page(
     assert client.get(agenda_path(new_token)).status_code == 200
 
 
-def test_an_admin_may_rotate_any_divisions_link(client, make_division, make_user, login, feed_token):
+def test_an_admin_may_rotate_any_divisions_link(client, make_division, make_user, log_in_as, feed_token):
     division = make_division()
     old = feed_token(division)
-    login(make_user(Role.ADMIN))
+    log_in_as(make_user(Role.ADMIN))
 
-    response = client.post(f"/feeds/agenda/{division.slug}/rotate", data={"csrf_token": _csrf(client)})
+    response = client.post_form(f"/feeds/agenda/{division.slug}/rotate")
 
     assert response.status_code == 303
     assert client.get(agenda_path(old)).status_code == 404
 
 
 @pytest.mark.parametrize("role, own", [(Role.HEAD, False), (Role.OPERATOR, True)])
-def test_other_staff_may_not_rotate(client, make_division, make_user, login, feed_token, role, own):
+def test_other_staff_may_not_rotate(client, make_division, make_user, log_in_as, feed_token, role, own):
     division, elsewhere = make_division(), make_division()
     token = feed_token(division)
-    login(make_user(role, [division] if own else [elsewhere]))
+    log_in_as(make_user(role, [division] if own else [elsewhere]))
 
-    response = client.post(f"/feeds/agenda/{division.slug}/rotate", data={"csrf_token": _csrf(client)})
+    response = client.post_form(f"/feeds/agenda/{division.slug}/rotate")
 
     assert response.status_code == 403
     assert feed_service.feed_token_state(division, feed_settings()) == (True, token)
@@ -129,19 +116,19 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, make_division, feed_toke
     division = make_division()
     token = feed_token(division)
 
-    response = client.post(f"/feeds/agenda/{division.slug}/rotate", data={"csrf_token": _csrf(client)})
+    response = client.post_form(f"/feeds/agenda/{division.slug}/rotate")
 
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert feed_service.feed_token_state(division, feed_settings()) == (True, token)
 
 
-def test_rotation_needs_the_form_token_and_never_redirects_off_site(client, make_division, make_user, login):
+def test_rotation_needs_the_form_token_and_never_redirects_off_site(client, make_division, make_user, log_in_as):
     division = make_division()
-    login(make_user(Role.HEAD, [division]))
+    log_in_as(make_user(Role.HEAD, [division]))
     path = f"/feeds/agenda/{division.slug}/rotate"
 
     assert client.post(path).status_code == 400
     assert feed_service.feed_token_state(division, feed_settings()) == (False, None)
 
-    response = client.post(path, data={"csrf_token": _csrf(client), "next": "//evil.example/x"})
+    response = client.post_form(path, {"next": "//evil.example/x"})
     assert response.status_code == 303 and response.headers["Location"] == "/"

@@ -5,23 +5,19 @@ import pytest
 import sqlalchemy as sa
 
 from booking.bookings import districts
-from booking.models import District, Division, User
-
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+from booking.models import District, Division
+from helpers import csrf_token
 
 
 @pytest.fixture
-def admin(db, log_in_as):
-    user = User(email="admin@priyom.example", name="Admin", role="admin")
-    db.session.add(user)
-    db.session.commit()
-    return log_in_as(user)
+def admin(make_user, log_in_as):
+    return log_in_as(make_user("admin", email="admin@priyom.example", name="Admin"))
 
 
 def save_districts(client, slug, text):
     page = client.get(f"/admin/divisions/{slug}/districts").get_data(as_text=True)
     return client.post(f"/admin/divisions/{slug}/districts",
-                       data={"csrf_token": _CSRF.search(page).group(1), "names": text})
+                       data={"csrf_token": csrf_token(page), "names": text})
 
 
 def test_an_administrator_attaches_districts_and_can_move_one(client, db, admin, make_division):
@@ -42,13 +38,10 @@ def test_an_administrator_attaches_districts_and_can_move_one(client, db, admin,
     assert districts.district_names(south) == []
 
 
-def test_only_administrators_attach_districts(client, db, make_division, log_in_as):
+def test_only_administrators_attach_districts(client, db, make_division, make_user, log_in_as):
     division = make_division()
     assert client.get(f"/admin/divisions/{division.slug}/districts").status_code in (302, 303)
-    operator = User(email="operator@priyom.example", name="Op", role="operator")
-    db.session.add(operator)
-    db.session.commit()
-    log_in_as(operator)
+    log_in_as(make_user("operator", email="operator@priyom.example", name="Op"))
     assert client.get(f"/admin/divisions/{division.slug}/districts").status_code == 403
 
 

@@ -1,18 +1,16 @@
 """«My booking»: code + phone or e-mail sends the manage link again, saying the same whether or not they match."""
-import re
 
 import pytest
 import sqlalchemy as sa
 
 from booking.models import OutboxMessage
-from helpers import MSK, first_free_day, slot_start
+from helpers import MSK, csrf_token, first_free_day, slot_start
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SAME_ANSWER = "a new link to it is on its way"
 
 
 def ask(client, code, contact):
-    token = _CSRF.search(client.get("/my-booking").get_data(as_text=True)).group(1)
+    token = csrf_token(client.get("/my-booking"))
     return client.post("/my-booking", data={"csrf_token": token, "code": code, "contact": contact},
                        follow_redirects=True)
 
@@ -82,7 +80,7 @@ def test_with_sms_a_phone_gets_a_short_link_that_leads_to_the_booking(app, clien
     renewal = client.get(link)
     assert renewal.status_code == 303 and "/bookings/3VH-3X9/link/" in renewal.headers["Location"]
     page = client.get(renewal.headers["Location"]).get_data(as_text=True)
-    token = _CSRF.search(page).group(1)
+    token = csrf_token(page)
     opened = client.post(renewal.headers["Location"], data={"csrf_token": token})
     assert opened.status_code == 303 and "/bookings/3VH-3X9?token=" in opened.headers["Location"]
     assert client.get(opened.headers["Location"]).status_code == 200
@@ -103,7 +101,7 @@ def test_the_you_already_have_a_booking_message_links_to_it(client, db, booked):
     division = booked.division
     start = slot_start(first_free_day(), "10:40").astimezone(MSK).isoformat()
     form = client.get(f"/divisions/{division.slug}/book", query_string={"start": start}).get_data(as_text=True)
-    token = _CSRF.search(form).group(1)
+    token = csrf_token(form)
     answer = client.post(f"/divisions/{division.slug}/book", data={
         "csrf_token": token, "start": start, "full_name": "Петров Пётр", "phone": "+79161234567",
         "email": "petrov@example.ru", "topic": "heating", "consent": "y"})

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from booking import create_app
 from booking.models import AuditEntry, Booking, BookingStatus, OutboxMessage
 from booking.operator import DEMO_OPERATOR
-from helpers import first_free_day, slot_start
-from test_public_flow import book_url, csrf, manage_params, post_booking
+from helpers import csrf_token, first_free_day, slot_start
+from test_public_flow import book_url, manage_params, post_booking
 
 DEMO_NAME = DEMO_OPERATOR["OPERATOR_NAME"]
 
@@ -108,7 +108,7 @@ def test_production_without_an_operator_says_so_at_start(tmp_path, monkeypatch, 
 def erase(client, path, token):
     page = client.get(f"{path}/erase?token={token}")
     assert page.status_code == 200
-    return page, client.post(f"{path}/erase", data={"csrf_token": csrf(page.text), "token": token})
+    return page, client.post(f"{path}/erase", data={"csrf_token": csrf_token(page), "token": token})
 
 
 def test_delete_my_data_cancels_a_future_booking_and_erases_the_person(client, make_division, db):
@@ -163,7 +163,7 @@ def test_a_past_visit_keeps_its_status_and_loses_the_person(client, make_divisio
     db.session.commit()
     page = client.get(f"/bookings/{booking.code}/erase?token={token}")
     assert "The appointment is cancelled too" not in page.text
-    client.post(f"/bookings/{booking.code}/erase", data={"csrf_token": csrf(page.text), "token": token})
+    client.post(f"/bookings/{booking.code}/erase", data={"csrf_token": csrf_token(page), "token": token})
     db.session.refresh(booking)
     assert booking.status == BookingStatus.ATTENDED and booking.full_name == "" and booking.purged_at
 
@@ -174,19 +174,14 @@ def test_erasing_needs_the_token_and_the_form(client, make_division, make_bookin
     page = client.get(f"/bookings/{booking.code}/erase?token={token}")
     assert client.post(f"/bookings/{booking.code}/erase", data={"token": token}).status_code == 400
     assert client.post(f"/bookings/{booking.code}/erase",
-                       data={"csrf_token": csrf(page.text), "token": "wrong"}).status_code == 404
+                       data={"csrf_token": csrf_token(page), "token": "wrong"}).status_code == 404
 
 
-def test_staff_see_the_consent_version_and_that_data_were_erased(client, make_division, db, log_in_as):
-    from booking.models import User
-
+def test_staff_see_the_consent_version_and_that_data_were_erased(client, make_division, make_user, log_in_as):
     path, token = manage_params(post_booking(client, make_division(), slot_start(first_free_day(), "10:20")))
     code = path.rsplit("/", 1)[1]
     erase(client, path, token)
-    admin = User(email="admin@priyom.example", role="admin", name="Админ", active=True)
-    db.session.add(admin)
-    db.session.commit()
-    log_in_as(admin)
+    log_in_as(make_user("admin", email="admin@priyom.example", name="Админ"))
     page = client.get(f"/staff/bookings/{code}").text
     assert "text of 2026-12-v3" in page
     history = page.split('id="history-heading"', 1)[1]

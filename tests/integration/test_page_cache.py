@@ -10,8 +10,8 @@ from flask import template_rendered
 
 from booking.bookings import cancel_booking
 from booking.core.timeutil import now_utc
-from booking.models import DivisionChangeCount, Closure, Division
-from helpers import first_free_day, slot_start
+from booking.models import Closure, Division, DivisionChangeCount
+from helpers import csrf_token, first_free_day, slot_start
 
 
 @contextmanager
@@ -159,19 +159,15 @@ def test_the_home_page_shows_a_renamed_division_at_once(db, client, division):
     assert client.get(f"/divisions/{division.slug}").status_code == 404
 
 
-def csrf_of(page):
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
 def test_a_kept_form_gives_each_visitor_a_token_of_their_own_that_books(app, client, division, day):
     url = f"/divisions/{division.slug}/book?start={quote(slot_start(day, '10:20').isoformat())}"
     first, second = client, app.test_client()  # two browsers (the client fixture's kind), two sessions
     second.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    token_one = csrf_of(first.get(url).get_data(as_text=True))
+    token_one = csrf_token(first.get(url).get_data(as_text=True))
     with renders(app) as rendered:
         page = second.get(url).get_data(as_text=True)
     assert rendered == []
-    token_two = csrf_of(page)
+    token_two = csrf_token(page)
     assert token_two != token_one and "csrf-" not in page
     answer = second.post(f"/divisions/{division.slug}/book", data={
         "csrf_token": token_two, "start": slot_start(day, "10:20").isoformat(), "full_name": "Петров Пётр Петрович",
@@ -225,15 +221,10 @@ def test_a_flashed_message_is_shown_once_and_never_kept(client, division):
     assert "Choose a time first." not in client.get(f"/divisions/{division.slug}").get_data(as_text=True)
 
 
-def test_staff_never_get_a_page_kept_for_citizens(app, client, db, division, log_in_as):
-    from booking import accounts
-    from booking.models import Role
-
+def test_staff_never_get_a_page_kept_for_citizens(app, client, db, division, make_user, log_in_as):
     client.get(f"/divisions/{division.slug}")
-    head = accounts.create_user("head@example.ru", Role.HEAD, "a long enough password", name="Карпов А. В.",
-                                divisions=[db.session.get(Division, division.id)])
-    db.session.commit()
-    log_in_as(head)
+    log_in_as(make_user("head", email="head@example.ru", name="Карпов А. В.",
+                        divisions=[db.session.get(Division, division.id)]))
     page = client.get(f"/divisions/{division.slug}").get_data(as_text=True)
     assert "Log out" in page and "Карпов" in page
     assert "Log out" not in app.test_client().get(f"/divisions/{division.slug}").get_data(as_text=True)

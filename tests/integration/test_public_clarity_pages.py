@@ -6,8 +6,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from booking.models import Booking, BookingStatus
-from helpers import MSK, first_free_day, slot_start
-from test_public_flow import FORM, book_url, csrf, manage_params, post_booking
+from helpers import MSK, csrf_token, first_free_day, slot_start
+from test_public_flow import FORM, book_url, manage_params, post_booking
 
 
 def section_of_day(html, day):
@@ -29,7 +29,7 @@ def test_moving_shows_the_old_and_new_time_and_moves_only_when_confirmed(client,
     new_start = slot_start(day, "12:00").astimezone(MSK).isoformat()
     assert f'value="{new_start}"' in page.text
 
-    data = {"csrf_token": csrf(page.text), "token": token, "start": new_start}
+    data = {"csrf_token": csrf_token(page), "token": token, "start": new_start}
     asked = client.post(f"{path}/move", data=data)
     assert asked.status_code == 200
     old = asked.text.split('class="old-time"', 1)[1].split("</dd>", 1)[0]
@@ -51,7 +51,7 @@ def test_a_confirmation_for_a_time_taken_meanwhile_moves_nothing(client, make_di
     page = client.get(f"{path}/move?token={token}&week={day.isoformat()}")
     new_start = slot_start(day, "12:00")
     make_booking(division, new_start)  # someone else is quicker
-    response = client.post(f"{path}/move", data={"csrf_token": csrf(page.text), "token": token,
+    response = client.post(f"{path}/move", data={"csrf_token": csrf_token(page), "token": token,
                                                  "start": new_start.astimezone(MSK).isoformat(), "confirm": "1"})
     assert response.status_code == 409 and "This time was just taken." in response.text
     booking = db.session.scalar(sa.select(Booking).where(Booking.email == "petrov@example.ru"))
@@ -64,7 +64,7 @@ def test_a_cancelled_booking_offers_no_calendar_and_no_changes(client, make_divi
     before = client.get(f"{path}?token={token}").text
     assert ".ics" in before and "cancel or move" in before
     page = client.get(f"{path}/cancel?token={token}")
-    client.post(f"{path}/cancel", data={"csrf_token": csrf(page.text), "token": token})
+    client.post(f"{path}/cancel", data={"csrf_token": csrf_token(page), "token": token})
     assert db.session.scalar(sa.select(Booking)).status == BookingStatus.CANCELLED
     after = client.get(f"{path}?token={token}").text
     for gone in (".ics", "Add to my calendar", "/move", "/cancel", "cancel or move", "Move to another time"):
@@ -87,7 +87,7 @@ def test_a_time_taken_meanwhile_is_neither_shown_nor_resubmitted(client, make_di
     assert 'class="chosen"' in page.text and 'id="submit"' in page.text
     make_booking(division, start)
     response = client.post(f"/divisions/{division.slug}/book",
-                           data={**FORM, "csrf_token": csrf(page.text), "start": start.isoformat()})
+                           data={**FORM, "csrf_token": csrf_token(page), "start": start.isoformat()})
     assert response.status_code == 409
     assert 'class="chosen"' not in response.text  # the summary of the lost time is gone
     assert 'id="submit"' not in response.text  # and so is the button that would send it again
@@ -133,7 +133,7 @@ def test_a_time_that_stopped_being_bookable_says_why_on_the_form(client, make_di
     page = client.get(book_url(division, start))
     app.config["BOOKING_MIN_NOTICE_MINUTES"] = 60 * 24 * 10  # the rules changed while the form was filled in
     response = client.post(f"/divisions/{division.slug}/book",
-                           data={**FORM, "csrf_token": csrf(page.text), "start": start.isoformat()})
+                           data={**FORM, "csrf_token": csrf_token(page), "start": start.isoformat()})
     assert response.status_code == 409
     assert "This time is too soon: appointments are made at least 240 hours ahead." in response.text
 

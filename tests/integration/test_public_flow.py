@@ -6,15 +6,11 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 import sqlalchemy as sa
 
 from booking.models import Booking, BookingStatus
-from helpers import MSK, first_free_day, slot_start
+from helpers import MSK, csrf_token, first_free_day, slot_start
 
 FORM = {"full_name": "Петров Пётр Петрович", "phone": "8 (916) 123-45-67", "email": "Petrov@Example.ru",
         "topic": "hot_water", "account": "1234567890", "address": "ул. Тверская, д. 1, кв. 5",
         "message": "Нет горячей воды с понедельника", "consent": "y"}
-
-
-def csrf(html):
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
 def book_url(division, start):
@@ -23,7 +19,7 @@ def book_url(division, start):
 
 def post_booking(client, division, start, **overrides):
     page = client.get(book_url(division, start))
-    data = {**FORM, "csrf_token": csrf(page.text), "start": start.isoformat(), **overrides}
+    data = {**FORM, "csrf_token": csrf_token(page), "start": start.isoformat(), **overrides}
     return client.post(f"/divisions/{division.slug}/book", data=data)
 
 
@@ -103,7 +99,7 @@ def test_taken_slot_offers_alternatives_and_keeps_the_form(client, make_division
     start = slot_start(first_free_day(), "10:20")
     page = client.get(book_url(division, start))
     make_booking(division, start)  # someone else takes it while the form is being filled in
-    data = {**FORM, "csrf_token": csrf(page.text), "start": start.isoformat()}
+    data = {**FORM, "csrf_token": csrf_token(page), "start": start.isoformat()}
     response = client.post(f"/divisions/{division.slug}/book", data=data)
     assert response.status_code == 409
     assert "Петров Пётр Петрович" in response.text
@@ -122,7 +118,7 @@ def test_cancel_from_the_private_link(client, make_division, db):
     assert f"{path}/cancel?token={token}" in client.get(f"{path}?token={token}").text
     page = client.get(f"{path}/cancel?token={token}")  # asked to confirm first
     assert page.status_code == 200
-    response = client.post(f"{path}/cancel", data={"csrf_token": csrf(page.text), "token": token})
+    response = client.post(f"{path}/cancel", data={"csrf_token": csrf_token(page), "token": token})
     assert response.status_code == 303
     booking = db.session.scalar(sa.select(Booking))
     assert booking.status == BookingStatus.CANCELLED and booking.cancelled_by == "citizen"
@@ -140,7 +136,7 @@ def test_move_to_another_free_slot(client, make_division, db):
     assert page.status_code == 200
     new_start = slot_start(day, "12:00").astimezone(MSK).isoformat()
     assert f'value="{new_start}"' in page.text
-    data = {"csrf_token": csrf(page.text), "token": token, "start": new_start}
+    data = {"csrf_token": csrf_token(page), "token": token, "start": new_start}
     asked = client.post(f"{path}/move", data=data)  # the new time is shown for confirmation first
     assert asked.status_code == 200 and 'name="confirm" type="hidden" value="1"' in asked.text
     response = client.post(f"{path}/move", data={**data, "confirm": "1"})

@@ -3,18 +3,17 @@ import pytest
 import sqlalchemy as sa
 
 from booking.notify import delivery, outbox
-from booking.models import OutboxMessage, User
+from booking.models import OutboxMessage
 from booking.core.timeutil import now_utc
 from helpers import first_free_day, slot_start
 
 
 @pytest.fixture
-def login(db, log_in_as):
+def login(make_user, log_in_as):
+    """Log a new account of ``role`` in."""
+
     def as_role(role):
-        user = User(email=f"{role}@priyom.example", name=role.title(), role=role)
-        db.session.add(user)
-        db.session.commit()
-        return log_in_as(user)
+        return log_in_as(make_user(role, email=f"{role}@priyom.example", name=role.title()))
 
     return as_role
 

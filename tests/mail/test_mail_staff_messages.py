@@ -1,18 +1,17 @@
 """Messages to staff go through the same outbox and delivery as the citizens' ones."""
 import sqlalchemy as sa
 
-from booking import accounts
 from booking.accounts.throttle import ThrottleRules, attempt_login
 from booking.core.timeutil import now_utc
 from booking.models import OutboxMessage
 from booking.notify import delivery
 
 
-def test_an_account_lock_notice_is_delivered_to_the_holder_and_the_administrators(app, db, smtp_server, mailroom):
+def test_an_account_lock_notice_is_delivered_to_the_holder_and_the_administrators(app, db, smtp_server, mailroom,
+                                                                                  make_user):
     app.config["LOGIN_ACCOUNT_LOCK_FAILURES"] = 3
-    head = accounts.create_user("karpov@priyom.example", "head", "correct horse battery", name="Карпов А. В.")
-    accounts.create_user("admin@priyom.example", "admin", "correct horse battery", name="Смирнова А. С.")
-    db.session.commit()
+    head = make_user("head", email="karpov@priyom.example", name="Карпов А. В.")
+    make_user("admin", email="admin@priyom.example", name="Смирнова А. С.")
     now = now_utc()
     for n in range(3):
         attempt_login(head.email, "guess", f"203.0.113.{n}", now, ThrottleRules.from_config(app.config),

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from booking import create_app
 from booking.extensions import db as _db
-from helpers import MSK
+from helpers import MSK, csrf_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -189,17 +189,12 @@ def http_request(port, method, path, body=None, headers=None, timeout=60):
 
 # --- the web form through the test client -----------------------------------------------------
 
-def csrf_token(html):
-    """The CSRF token of the (first) form in ``html``."""
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def booking_form(client, slug, start_dt, **fields):
     """Open the booking form for ``start_dt`` and return the fields a person would submit."""
     start = start_dt.astimezone(MSK).isoformat()
     page = client.get(f"/divisions/{slug}/book", query_string={"start": start})
     assert page.status_code == 200
-    data = {"csrf_token": csrf_token(page.get_data(as_text=True)), "start": start,
+    data = {"csrf_token": csrf_token(page), "start": start,
             "full_name": "Петров Пётр Петрович", "phone": "+7 916 123-45-67", "email": "petrov@example.ru",
             "topic": "heating", "consent": "y", "website": ""}
     data.update(fields)

@@ -108,13 +108,9 @@ def test_api_clients_are_not_bound(client, divisions, api_key, db):
     assert [book(client, north, n).status_code for n in (3, 4)] == [303, 303]
 
 
-def test_operators_are_not_bound(client, divisions, db, log_in_as):
-    from booking.accounts import create_user
-
+def test_operators_are_not_bound(client, divisions, make_user, log_in_as):
     north, _south = divisions
-    operator = create_user("operator@example.ru", "operator", "correct horse battery staple")
-    db.session.commit()
-    log_in_as(operator)
+    log_in_as(make_user("operator", email="operator@example.ru"))
     # From the address the operator logged in from: a session is bound to it.
     assert [book(client, north, n, address="127.0.0.1").status_code for n in range(4)] == [303] * 4
 

@@ -8,15 +8,10 @@ from urllib.parse import quote
 
 import pytest
 
-from booking.accounts.auth import hash_password
-from booking.models import User
 from booking.security import redact
 from booking.web.redirects import local_path
-from helpers import first_free_day, slot_start
-from prod.kit import api_payload, booking_form, csrf_token
-
-
-STAFF_PASSWORD = "correct horse battery staple"  # what the log_in_as fixture sets
+from helpers import PASSWORD, csrf_token, first_free_day, slot_start
+from prod.kit import api_payload, booking_form
 
 
 @pytest.fixture
@@ -32,12 +27,8 @@ def division(make_division):
 
 
 @pytest.fixture
-def admin(db):
-    user = User(email="admin@example.ru", name="Администратор", role="admin",
-                password_hash=hash_password(STAFF_PASSWORD))
-    db.session.add(user)
-    db.session.commit()
-    return user
+def admin(make_user):
+    return make_user("admin", email="admin@example.ru", name="Администратор")
 
 
 def assert_refused(response, json=False):
@@ -59,8 +50,8 @@ def test_a_nul_character_in_a_path_or_a_query_is_refused(client, division):
 
 def test_a_nul_character_in_a_login_e_mail_is_refused(client):
     page = client.get("/login")
-    response = client.post("/login", data={"csrf_token": csrf_token(page.text), "email": "admin\x00@example.ru",
-                                           "password": STAFF_PASSWORD})
+    response = client.post("/login", data={"csrf_token": csrf_token(page), "email": "admin\x00@example.ru",
+                                           "password": PASSWORD})
     assert_refused(response)
 
 
@@ -150,8 +141,8 @@ def test_the_language_switch_never_redirects_off_the_site_or_breaks_the_header(c
 def test_logging_in_never_redirects_off_the_site_or_breaks_the_header(client, admin, target):
     page = client.get("/login?next=" + quote(target, safe=""))
     assert page.status_code == 200
-    response = client.post("/login", data={"csrf_token": csrf_token(page.text), "email": admin.email,
-                                           "password": STAFF_PASSWORD, "next": target})
+    response = client.post("/login", data={"csrf_token": csrf_token(page), "email": admin.email,
+                                           "password": PASSWORD, "next": target})
     assert response.status_code in (302, 303)
     assert response.headers["Location"] == "/staff/"
 
@@ -162,7 +153,7 @@ def test_replacing_a_feed_link_never_redirects_off_the_site_or_breaks_the_header
     log_in_as(admin)
     page = client.get("/admin/users/new")
     response = client.post(f"/feeds/agenda/{division.slug}/rotate",
-                           data={"csrf_token": csrf_token(page.text), "next": target})
+                           data={"csrf_token": csrf_token(page), "next": target})
     assert response.status_code == 303 and response.headers["Location"] == "/"
 
 

@@ -18,7 +18,7 @@ from booking.models import Booking, BookingStatus, Division
 from booking.notify.settings import mailroom_of
 from booking.core.timeutil import now_utc
 from prod.kit import Gunicorn, add_api_key, add_division, build_app, create_schema, scratch_database
-from helpers import MSK, details, first_free_day, slot_start
+from helpers import MSK, csrf_token, details, first_free_day, slot_start
 
 pytestmark = pytest.mark.slow
 
@@ -133,7 +133,7 @@ def test_simultaneous_form_submissions_book_the_last_place_once(site):
     def open_form(i):
         status, headers, body = server.request("GET", f"/divisions/{slug}/book?{urlencode({'start': start})}")
         assert status == 200
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1)
+        token = csrf_token(body)
         return headers["Set-Cookie"].split(";")[0], token
 
     forms = [open_form(i) for i in range(n)]

@@ -12,8 +12,8 @@ import pytest
 from booking.config import DEV_SECRET_KEY, ConfigurationError, settle_secret_key
 from booking.models import Booking, BookingStatus
 from booking.security import redact
-from helpers import MSK, first_free_day, slot_start
-from prod.kit import ROOT, api_payload, booking_form, csrf_token, fresh_clone
+from helpers import MSK, csrf_token, first_free_day, slot_start
+from prod.kit import ROOT, api_payload, booking_form, fresh_clone
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_forms_work_over_https_although_token_pages_send_no_referer(app_config, 
     assert page.headers["Referrer-Policy"] == "no-referrer"
     # What the browser sends: no Referer header at all.
     response = client.post(f"/bookings/{booking.code}/cancel", base_url="https://localhost",
-                           data={"csrf_token": csrf_token(page.get_data(as_text=True)), "token": token})
+                           data={"csrf_token": csrf_token(page), "token": token})
     assert response.status_code == 303
     db.session.rollback()  # end the test's own read transaction, whose snapshot predates the cancel
     assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED

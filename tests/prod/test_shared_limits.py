@@ -5,7 +5,6 @@ exactly N through however many arrive at once; with Redis stopped the site
 still books (each worker then counts in its own memory) and says so in the log;
 memory:// with several workers is warned about at start.
 """
-import re
 import threading
 from collections import Counter
 from urllib.parse import urlencode
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 
 from booking.extensions import db
 from booking.models import Booking
-from helpers import MSK, first_free_day, slot_start
+from helpers import MSK, csrf_token, first_free_day, slot_start
 from prod.kit import Gunicorn, add_division, build_app, create_schema, scratch_database
 
 pytestmark = pytest.mark.slow
@@ -51,7 +50,7 @@ def site(tmp_path, redis_server):
 def open_form(server, slug, start):
     status, headers, body = server.request("GET", f"/divisions/{slug}/book?{urlencode({'start': start})}")
     assert status == 200, body[-500:]
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1)
+    token = csrf_token(body)
     return headers["Set-Cookie"].split(";")[0], token
 
 

@@ -1,14 +1,13 @@
 """What goes by SMS and when, the texts themselves, and Kannel's delivery reports (no gateway needed)."""
-import re
 
 import pytest
 import sqlalchemy as sa
 
-from booking.models import OutboxMessage, User
+from booking.models import OutboxMessage
 from booking.notify import delivery, outbox, sms
 from booking.notify.common import Kind
 from booking.core.timeutil import now_utc
-from helpers import MSK, first_free_day, next_weekday, slot_start
+from helpers import MSK, csrf_token, first_free_day, next_weekday, slot_start
 
 GATEWAY = "http://127.0.0.1:9/cgi-bin/sendsms"  # never reached: these tests deliver nothing
 
@@ -106,15 +105,13 @@ def test_a_delivery_report_needs_the_signature_of_its_message(client, db, sent_s
     assert sent_sms.delivery_status == "delivered"
 
 
-def test_an_sms_the_operator_could_not_deliver_is_listed_for_administrators(client, db, sent_sms, log_in_as, mailroom):
+def test_an_sms_the_operator_could_not_deliver_is_listed_for_administrators(client, db, sent_sms, make_user,
+                                                                            log_in_as, mailroom):
     url = sms.report_url(mailroom, sent_sms.id).replace("%d", "2")
     assert client.get(url[url.index("/sms/"):]).status_code == 204
     db.session.refresh(sent_sms)
     assert sent_sms.status == "failed" and sent_sms.delivery_status == "failed"
-    admin = User(email="admin@priyom.example", name="Admin", role="admin")
-    db.session.add(admin)
-    db.session.commit()
-    log_in_as(admin)
+    log_in_as(make_user("admin", email="admin@priyom.example", name="Admin"))
     html = client.get("/staff/outbox").get_data(as_text=True)
     assert "+79035550000" in html and "SMS · Confirmation" in html and "could not deliver the SMS" in html
 
@@ -126,17 +123,14 @@ def test_a_kind_of_message_without_an_sms_text_goes_by_e_mail_only(app, db, make
     assert sms.queue_for(mailroom, Kind.REMINDER, booking, now_utc(), f"reminder:{booking.id}:x:24h") is True
 
 
-def test_staff_are_told_a_visitor_without_e_mail_gets_sms(app, client, db, make_division, make_booking, log_in_as):
+def test_staff_are_told_a_visitor_without_e_mail_gets_sms(app, client, db, make_division, make_booking, make_user,
+                                                          log_in_as):
     app.config.update(SMS_GATEWAY_URL=GATEWAY)
     booking, _ = make_booking(make_division(), slot_start(first_free_day(), "10:00"), email="", phone="+79167654321")
-    operator = User(email="operator@priyom.example", name="Op", role="operator")
-    db.session.add(operator)
-    db.session.commit()
-    log_in_as(operator)
+    log_in_as(make_user("operator", email="operator@priyom.example", name="Op"))
     page = client.get(f"/staff/bookings/{booking.code}").get_data(as_text=True)
     assert "none: changes are sent by SMS" in page and "tell the visitor by phone" not in page
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    client.post(f"/staff/bookings/{booking.code}/cancel", data={"csrf_token": token, "reason": ""})
+    client.post(f"/staff/bookings/{booking.code}/cancel", data={"csrf_token": csrf_token(page), "reason": ""})
     page = client.get(f"/staff/bookings/{booking.code}").get_data(as_text=True).replace("\xa0", " ")
     assert "The visitor has no e-mail and is told by SMS at +7 916 765-43-21." in page
     assert [r.kind for r in rows(db, "sms")] == ["confirmation", "cancellation"]

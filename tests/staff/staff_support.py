@@ -1,54 +1,17 @@
-"""Plain helpers for the staff tests: posting forms with their CSRF token, logging in, recent days."""
-import re
+"""Plain helpers for the staff tests: page text, past bookings, audit trails.
+
+Posting forms with their CSRF token and logging in are the ``Browser``'s (tests/helpers.py).
+"""
 from datetime import timedelta
 
-import holidays
 import sqlalchemy as sa
 
 from booking.models import AuditEntry
-from booking.core.timeutil import now_utc
-from helpers import MSK, slot_start
-
-PASSWORD = "correct horse battery"
-_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(client):
-    """The CSRF token of ``client``'s session, read from a page with a form."""
-    for url in ("/", "/login"):
-        found = _TOKEN.search(client.get(url).get_data(as_text=True))
-        if found:
-            return found.group(1)
-    raise AssertionError("no page offered a CSRF token")
-
-
-def post(client, url, data=None, **kwargs):
-    """POST a form with the session's CSRF token."""
-    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
-
-
-def log_in(client, email, password=PASSWORD, next_url=None):
-    data = {"email": email, "password": password}
-    if next_url is not None:
-        data["next"] = next_url
-    return post(client, "/login", data)
+from helpers import slot_start
 
 
 def text(response):
     return response.get_data(as_text=True)
-
-
-def today():
-    return now_utc().astimezone(MSK).date()
-
-
-def recent_day(before=None):
-    """A past day (default: before today) that is no Russian public holiday."""
-    day = (before or today()) - timedelta(days=1)
-    ru = holidays.country_holidays("RU", years=[day.year - 1, day.year])
-    while day in ru:
-        day -= timedelta(days=1)
-    return day
 
 
 def past_booking(make_booking, division, day, clock="10:00", **details):

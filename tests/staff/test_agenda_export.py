@@ -8,7 +8,6 @@ from booking import bookings as booking_ops
 from booking.core.exports import csv_bytes, spreadsheet_safe
 from booking.core.timeutil import now_utc
 from helpers import slot_start
-from staff_support import post
 
 
 def read_csv(response):
@@ -17,13 +16,13 @@ def read_csv(response):
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
 
 
-def test_csv_has_every_slot_and_the_visitors_details(client, make_division, make_booking, make_user, login_as,
+def test_csv_has_every_slot_and_the_visitors_details(client, make_division, make_booking, make_user, log_in_as,
                                                      coming_day):
     division = make_division(start="10:00", end="10:40", slug="severny")
     booking, _ = make_booking(division, slot_start(coming_day, "10:20"), full_name="Петров Пётр Петрович",
                               phone="+79161234567", email="petrov@example.ru", topic="billing",
                               message="Перерасчёт за январь", account="12-345")
-    login_as(make_user("head", divisions=[division]))
+    log_in_as(make_user("head", divisions=[division]))
     response = client.get(f"/agenda/{coming_day.isoformat()}.csv")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -37,14 +36,14 @@ def test_csv_has_every_slot_and_the_visitors_details(client, make_division, make
                        "Bills and payments", "Перерасчёт за январь", "12-345", "", booking.code, ""]
 
 
-def test_cells_that_look_like_formulas_are_defused(client, make_division, make_booking, make_user, login_as,
+def test_cells_that_look_like_formulas_are_defused(client, make_division, make_booking, make_user, log_in_as,
                                                     coming_day):
     division = make_division(start="10:00", end="10:20")
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="=Злоумышленник",
                               message='=HYPERLINK("http://evil.example","Нажмите")', account="-1",
                               address="@SUM(A1:A2)")
-    login_as(make_user("head", divisions=[division]))
-    post(client, f"/staff/bookings/{booking.code}/note", {"note": "+cmd|' /C calc'!A0"})
+    log_in_as(make_user("head", divisions=[division]))
+    client.post_form(f"/staff/bookings/{booking.code}/note", {"note": "+cmd|' /C calc'!A0"})
     _, row = read_csv(client.get(f"/agenda/{coming_day.isoformat()}.csv"))
     assert row[2] == "'=Злоумышленник"
     assert row[6] == '\'=HYPERLINK("http://evil.example","Нажмите")'
@@ -70,11 +69,11 @@ def test_csv_keeps_line_breaks_and_semicolons_inside_cells():
     assert list(csv.reader(io.StringIO(body), delimiter=";")) == [["a", "b"], ["первая строка\nвторая", "x;y"]]
 
 
-def test_cancelled_bookings_come_last_with_their_status(client, make_division, make_booking, make_user, login_as,
+def test_cancelled_bookings_come_last_with_their_status(client, make_division, make_booking, make_user, log_in_as,
                                                         coming_day, mailroom):
     division = make_division(start="10:00", end="10:20")
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Отменов Иван")
     booking_ops.cancel_booking(booking, now_utc(), mailroom)
-    login_as(make_user("operator"))
+    log_in_as(make_user("operator"))
     rows = read_csv(client.get(f"/agenda/{coming_day.isoformat()}.csv?division={division.slug}"))
     assert [row[:3] for row in rows[1:]] == [["10:00–10:20", "Free", ""], ["10:00–10:20", "Cancelled", "Отменов Иван"]]

@@ -5,7 +5,7 @@ import zipfile
 from openpyxl import load_workbook
 
 from helpers import slot_start
-from staff_support import post, text
+from staff_support import text
 
 
 def read_xlsx(response):
@@ -14,13 +14,13 @@ def read_xlsx(response):
     return sheet, [[cell.value or "" for cell in row] for row in sheet.iter_rows()]
 
 
-def test_xlsx_has_the_rows_of_the_csv_with_phones_as_typed(client, make_division, make_booking, make_user, login_as,
+def test_xlsx_has_the_rows_of_the_csv_with_phones_as_typed(client, make_division, make_booking, make_user, log_in_as,
                                                            coming_day):
     division = make_division(start="10:00", end="10:40", slug="severny")
     booking, _ = make_booking(division, slot_start(coming_day, "10:20"), full_name="Петров Пётр Петрович",
                               phone="+79161234567", email="petrov@example.ru", topic="billing",
                               message="Перерасчёт за январь", account="0012345")
-    login_as(make_user("head", divisions=[division]))
+    log_in_as(make_user("head", divisions=[division]))
     agenda = text(client.get(f"/agenda/{coming_day.isoformat()}"))
     assert f'href="/agenda/{coming_day.isoformat()}.xlsx"' in agenda and f"/agenda/{coming_day.isoformat()}.csv" in agenda
     response = client.get(f"/agenda/{coming_day.isoformat()}.xlsx")
@@ -39,12 +39,12 @@ def test_xlsx_has_the_rows_of_the_csv_with_phones_as_typed(client, make_division
     assert "'+7 916 123-45-67" in client.get(f"/agenda/{coming_day.isoformat()}.csv").get_data(as_text=True)
 
 
-def test_xlsx_never_holds_a_formula(client, make_division, make_booking, make_user, login_as, coming_day):
+def test_xlsx_never_holds_a_formula(client, make_division, make_booking, make_user, log_in_as, coming_day):
     division = make_division(start="10:00", end="10:20")
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="=Злоумышленник",
                               message='=HYPERLINK("http://evil.example","Нажмите")', account="-1")
-    login_as(make_user("head", divisions=[division]))
-    post(client, f"/staff/bookings/{booking.code}/note", {"note": "+cmd|' /C calc'!A0"})
+    log_in_as(make_user("head", divisions=[division]))
+    client.post_form(f"/staff/bookings/{booking.code}/note", {"note": "+cmd|' /C calc'!A0"})
     response = client.get(f"/agenda/{coming_day.isoformat()}.xlsx")
     _sheet, rows = read_xlsx(response)
     assert rows[1][2] == "=Злоумышленник" and rows[1][6].startswith("=HYPERLINK") and rows[1][10].startswith("+cmd")
@@ -53,7 +53,7 @@ def test_xlsx_never_holds_a_formula(client, make_division, make_booking, make_us
     assert "<f>" not in sheet_xml and "<f " not in sheet_xml  # no cell is a formula
 
 
-def test_xlsx_follows_the_agendas_access_rules(client, make_division, make_user, login_as, coming_day):
+def test_xlsx_follows_the_agendas_access_rules(client, make_division, make_user, log_in_as, coming_day):
     mine, other = make_division(), make_division()
-    login_as(make_user("head", divisions=[mine]))
+    log_in_as(make_user("head", divisions=[mine]))
     assert client.get(f"/agenda/{coming_day.isoformat()}.xlsx?division={other.slug}").status_code == 403

@@ -9,7 +9,7 @@ from booking.bookings.bursts import client_ref
 from booking.models import ApiClient, Booking, BookingStatus, OutboxMessage
 from booking.core.timeutil import now_utc
 from helpers import slot_start
-from staff_support import post, text
+from staff_support import text
 
 SCRIPT = "198.51.100.7"
 CITIZEN = "203.0.113.20"
@@ -38,11 +38,11 @@ def burst(app, db, make_division, make_booking, make_api_key, coming_day):
     return script, citizen, api, hotline
 
 
-def test_the_busiest_origins_and_one_addresses_bookings_are_listed(app, db, client, make_user, login_as,
+def test_the_busiest_origins_and_one_addresses_bookings_are_listed(app, db, client, make_user, log_in_as,
                                                                    make_division, make_booking, make_api_key,
                                                                    coming_day):
     script, citizen, api, hotline = burst(app, db, make_division, make_booking, make_api_key, coming_day)
-    login_as(make_user("admin"))
+    log_in_as(make_user("admin"))
 
     page = text(client.get("/admin/bursts/"))
     ref = client_ref(SCRIPT, app.config["SECRET_KEY"])
@@ -65,13 +65,13 @@ def test_the_busiest_origins_and_one_addresses_bookings_are_listed(app, db, clie
     assert script[0].code not in past
 
 
-def test_a_selection_is_cancelled_at_once_and_the_visitors_are_told(app, db, client, make_user, login_as,
+def test_a_selection_is_cancelled_at_once_and_the_visitors_are_told(app, db, client, make_user, log_in_as,
                                                                     make_division, make_booking, make_api_key,
                                                                     coming_day):
     script, citizen, _api, _hotline = burst(app, db, make_division, make_booking, make_api_key, coming_day)
-    admin = login_as(make_user("admin"))
+    admin = log_in_as(make_user("admin"))
     back = f"/admin/bursts/?address={SCRIPT}"
-    done = post(client, "/admin/bursts/cancel", {"booking": [script[0].id, script[1].id], "reason": "Бот",
+    done = client.post_form("/admin/bursts/cancel", {"booking": [script[0].id, script[1].id], "reason": "Бот",
                                                  "next": back})
     assert done.status_code == 303 and done.headers["Location"].endswith(back)
     db.session.expire_all()
@@ -85,14 +85,14 @@ def test_a_selection_is_cancelled_at_once_and_the_visitors_are_told(app, db, cli
     assert "2 bookings cancelled" in text(client.get(back))
 
 
-def test_only_administrators_see_origins(client, make_user, login_as):
-    login_as(make_user("operator"))
+def test_only_administrators_see_origins(client, make_user, log_in_as):
+    log_in_as(make_user("operator"))
     assert client.get("/admin/bursts/").status_code == 403
-    assert post(client, "/admin/bursts/cancel", {"booking": ["1"]}).status_code == 403
+    assert client.post_form("/admin/bursts/cancel", {"booking": ["1"]}).status_code == 403
 
 
-def test_bad_input_is_a_clear_message(client, make_user, login_as):
-    login_as(make_user("admin"))
+def test_bad_input_is_a_clear_message(client, make_user, log_in_as):
+    log_in_as(make_user("admin"))
     response = client.get("/admin/bursts/", query_string={"address": "not an address"})
     assert response.status_code == 422 and "Enter an IP address" in text(response)
     response = client.get("/admin/bursts/", query_string={"from": "2026-12-05", "to": "2026-12-01"})

@@ -8,7 +8,8 @@ from booking.accounts import throttle as login_throttle
 from booking.accounts.throttle import ThrottleRules, attempt_login, client_network, delay_after
 from booking.models import OutboxMessage
 from booking.core.timeutil import now_utc
-from staff_support import PASSWORD, log_in, text
+from helpers import PASSWORD
+from staff_support import text
 
 SECRET = "test-secret-key-of-thirty-two-characters"
 
@@ -21,14 +22,14 @@ def from_address(client, address):
 def test_a_stranger_throttled_on_one_address_does_not_keep_the_holder_out(client, new_browser, make_user):
     head = make_user("head")
     stranger = from_address(client, "203.0.113.7")
-    answers = [log_in(stranger, head.email, "guess").status_code for _ in range(8)]
+    answers = [stranger.log_in(head.email, "guess").status_code for _ in range(8)]
     assert answers[:3] == [401, 401, 401]
     assert answers[3:] == [429] * 5  # refused at once, the password not even checked
-    throttled = log_in(stranger, head.email, PASSWORD)
+    throttled = stranger.log_in(head.email, PASSWORD)
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
     assert "Too many wrong passwords from this address." in text(throttled)
     holder = from_address(new_browser(), "198.51.100.20")
-    assert log_in(holder, head.email, PASSWORD).status_code == 303
+    assert holder.log_in(head.email, PASSWORD).status_code == 303
 
 
 def test_the_wait_doubles_with_each_failure_and_has_a_ceiling():
@@ -55,8 +56,8 @@ def test_waiting_out_the_delay_allows_the_next_try_and_a_success_clears_it(app, 
 
 def test_an_unknown_address_is_throttled_exactly_like_a_real_account(client, make_user):
     head = make_user("head")
-    real = [log_in(from_address(client, "203.0.113.7"), head.email, "guess").status_code for _ in range(5)]
-    unknown = [log_in(client, "nobody@priyom.example", "guess").status_code for _ in range(5)]
+    real = [from_address(client, "203.0.113.7").log_in(head.email, "guess").status_code for _ in range(5)]
+    unknown = [client.log_in("nobody@priyom.example", "guess").status_code for _ in range(5)]
     assert real == unknown == [401, 401, 401, 429, 429]
 
 
@@ -78,14 +79,14 @@ def test_many_failures_from_many_addresses_lock_the_account_and_tell_holder_and_
     make_user("admin", email="retired@priyom.example", active=False)
     head = make_user("head", email="karpov@priyom.example")
     for n in range(4):
-        assert log_in(from_address(client, f"203.0.113.{n + 1}"), head.email, "guess").status_code == 401
+        assert from_address(client, f"203.0.113.{n + 1}").log_in(head.email, "guess").status_code == 401
     db.session.refresh(head)
     assert head.locked_until is None
-    log_in(from_address(client, "203.0.113.99"), head.email, "guess")
+    from_address(client, "203.0.113.99").log_in(head.email, "guess")
     db.session.refresh(head)
     assert head.locked_until > now_utc() + timedelta(minutes=59)
     # Even the right password, from an address that never failed, waits for the lock to end.
-    locked = log_in(from_address(client, "198.51.100.20"), head.email, PASSWORD)
+    locked = from_address(client, "198.51.100.20").log_in(head.email, PASSWORD)
     assert locked.status_code == 401
     messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.recipient)).all()
     assert [m.recipient for m in messages] == [admin.email, head.email]
@@ -95,11 +96,11 @@ def test_many_failures_from_many_addresses_lock_the_account_and_tell_holder_and_
     assert "Ваша учётная запись karpov@priyom.example" in holder_text and "заблокирована до" in holder_text
     assert "karpov@priyom.example" in messages[0].subject
     # Tries during the lock tell nobody again; the lock ends on its own.
-    log_in(from_address(client, "203.0.113.50"), head.email, "guess")
+    from_address(client, "203.0.113.50").log_in(head.email, "guess")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 2
     head.locked_until = now_utc() - timedelta(seconds=1)
     db.session.commit()
-    assert log_in(from_address(client, "198.51.100.20"), head.email, PASSWORD).status_code == 303
+    assert from_address(client, "198.51.100.20").log_in(head.email, PASSWORD).status_code == 303
 
 
 def test_failures_older_than_an_hour_do_not_lock(app, db, make_user, lock_at_five, mailroom):

@@ -1,17 +1,17 @@
 """The head's day: marking visits attended or no-show, private notes, cancelling from the agenda."""
 from booking.models import BookingStatus
 from helpers import slot_start
-from staff_support import audit_trail, past_booking, post, text
+from staff_support import audit_trail, past_booking, text
 
 
 def test_the_head_marks_a_visit_attended_from_the_agenda(client, db, make_division, make_booking, make_user,
-                                                         login_as, past_day):
+                                                         log_in_as, past_day):
     division = make_division(weekdays=range(7))
     booking = past_booking(make_booking, division, past_day)
-    head = login_as(make_user("head", divisions=[division]))
+    head = log_in_as(make_user("head", divisions=[division]))
     agenda_url = f"/agenda/{past_day.isoformat()}"
     assert f'action="/staff/bookings/{booking.code}/mark"' in text(client.get(agenda_url))
-    response = post(client, f"/staff/bookings/{booking.code}/mark", {"status": "attended", "next": agenda_url})
+    response = client.post_form(f"/staff/bookings/{booking.code}/mark", {"status": "attended", "next": agenda_url})
     assert response.status_code == 303 and response.headers["Location"] == agenda_url
     db.session.refresh(booking)
     assert booking.status == BookingStatus.ATTENDED
@@ -20,69 +20,69 @@ def test_the_head_marks_a_visit_attended_from_the_agenda(client, db, make_divisi
     assert "Attended" in text(page) and f"{booking.code}: Attended." in text(page)
 
 
-def test_a_mark_can_be_corrected_to_no_show(client, db, make_division, make_booking, make_user, login_as, past_day):
+def test_a_mark_can_be_corrected_to_no_show(client, db, make_division, make_booking, make_user, log_in_as, past_day):
     division = make_division(weekdays=range(7))
     booking = past_booking(make_booking, division, past_day)
-    login_as(make_user("head", divisions=[division]))
-    post(client, f"/staff/bookings/{booking.code}/mark", {"status": "attended"})
-    post(client, f"/staff/bookings/{booking.code}/mark", {"status": "no_show"})
+    log_in_as(make_user("head", divisions=[division]))
+    client.post_form(f"/staff/bookings/{booking.code}/mark", {"status": "attended"})
+    client.post_form(f"/staff/bookings/{booking.code}/mark", {"status": "no_show"})
     db.session.refresh(booking)
     assert booking.status == BookingStatus.NO_SHOW
     assert [row.action for row in audit_trail(db, booking)] == ["created", "attended", "no_show"]
     assert "Did not come" in text(client.get(f"/agenda/{past_day.isoformat()}"))
 
 
-def test_a_visit_cannot_be_marked_before_its_day(client, db, make_division, make_booking, make_user, login_as,
+def test_a_visit_cannot_be_marked_before_its_day(client, db, make_division, make_booking, make_user, log_in_as,
                                                   coming_day):
     division = make_division()
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"))
-    login_as(make_user("head", divisions=[division]))
+    log_in_as(make_user("head", divisions=[division]))
     assert "/mark" not in text(client.get(f"/agenda/{coming_day.isoformat()}"))
-    response = post(client, f"/staff/bookings/{booking.code}/mark", {"status": "attended"}, follow_redirects=True)
+    response = client.post_form(f"/staff/bookings/{booking.code}/mark", {"status": "attended"}, follow_redirects=True)
     assert "A visit can be marked from the day of the reception on." in text(response)
     db.session.refresh(booking)
     assert booking.status == BookingStatus.BOOKED
     assert [row.action for row in audit_trail(db, booking)] == ["created"]
 
 
-def test_a_cancelled_booking_cannot_be_marked(client, db, make_division, make_booking, make_user, login_as, past_day):
+def test_a_cancelled_booking_cannot_be_marked(client, db, make_division, make_booking, make_user, log_in_as, past_day):
     division = make_division(weekdays=range(7))
     booking = past_booking(make_booking, division, past_day)
     booking.status = BookingStatus.CANCELLED
     db.session.commit()
-    login_as(make_user("head", divisions=[division]))
-    response = post(client, f"/staff/bookings/{booking.code}/mark", {"status": "attended"}, follow_redirects=True)
+    log_in_as(make_user("head", divisions=[division]))
+    response = client.post_form(f"/staff/bookings/{booking.code}/mark", {"status": "attended"}, follow_redirects=True)
     assert "This booking can no longer be changed." in text(response)
     db.session.refresh(booking)
     assert booking.status == BookingStatus.CANCELLED
 
 
-def test_only_the_two_marks_are_accepted(client, db, make_division, make_booking, make_user, login_as, past_day):
+def test_only_the_two_marks_are_accepted(client, db, make_division, make_booking, make_user, log_in_as, past_day):
     division = make_division(weekdays=range(7))
     booking = past_booking(make_booking, division, past_day)
-    login_as(make_user("head", divisions=[division]))
+    log_in_as(make_user("head", divisions=[division]))
     for forged in ("cancelled", "booked", ""):
-        assert post(client, f"/staff/bookings/{booking.code}/mark", {"status": forged}).status_code == 400
+        assert client.post_form(f"/staff/bookings/{booking.code}/mark", {"status": forged}).status_code == 400
     db.session.refresh(booking)
     assert booking.status == BookingStatus.BOOKED
 
 
-def test_actions_never_redirect_off_site(client, make_division, make_booking, make_user, login_as, past_day):
+def test_actions_never_redirect_off_site(client, make_division, make_booking, make_user, log_in_as, past_day):
     division = make_division(weekdays=range(7))
     booking = past_booking(make_booking, division, past_day)
-    login_as(make_user("head", divisions=[division]))
-    response = post(client, f"/staff/bookings/{booking.code}/mark",
+    log_in_as(make_user("head", divisions=[division]))
+    response = client.post_form(f"/staff/bookings/{booking.code}/mark",
                     {"status": "attended", "next": "https://evil.example/"})
     assert response.headers["Location"] == f"/staff/bookings/{booking.code}"
 
 
-def test_a_private_note_is_seen_by_staff_only(client, db, make_division, make_booking, make_user, login_as,
+def test_a_private_note_is_seen_by_staff_only(client, db, make_division, make_booking, make_user, log_in_as,
                                               coming_day):
     division = make_division()
     booking, token = make_booking(division, slot_start(coming_day, "10:00"))
-    head = login_as(make_user("head", divisions=[division]))
+    head = log_in_as(make_user("head", divisions=[division]))
     agenda_url = f"/agenda/{coming_day.isoformat()}"
-    response = post(client, f"/staff/bookings/{booking.code}/note",
+    response = client.post_form(f"/staff/bookings/{booking.code}/note",
                     {"note": "Принести акт обследования", "next": agenda_url})
     assert response.headers["Location"] == agenda_url
     assert "Принести акт обследования" in text(client.get(agenda_url))
@@ -92,13 +92,13 @@ def test_a_private_note_is_seen_by_staff_only(client, db, make_division, make_bo
     assert "Принести акт обследования" not in text(citizen_page)
 
 
-def test_the_head_cancels_from_the_agenda(client, db, make_division, make_booking, make_user, login_as, coming_day):
+def test_the_head_cancels_from_the_agenda(client, db, make_division, make_booking, make_user, log_in_as, coming_day):
     division = make_division()
     booking, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Отменов Иван")
-    head = login_as(make_user("head", divisions=[division]))
+    head = log_in_as(make_user("head", divisions=[division]))
     agenda_url = f"/agenda/{coming_day.isoformat()}"
     assert f'action="/staff/bookings/{booking.code}/cancel"' in text(client.get(agenda_url))
-    response = post(client, f"/staff/bookings/{booking.code}/cancel",
+    response = client.post_form(f"/staff/bookings/{booking.code}/cancel",
                     {"reason": "Руководитель в командировке", "next": agenda_url})
     assert response.headers["Location"] == agenda_url
     db.session.refresh(booking)
@@ -108,11 +108,11 @@ def test_the_head_cancels_from_the_agenda(client, db, make_division, make_bookin
     assert "Отменов Иван" in html.split('id="cancelled-heading"', 1)[1]
 
 
-def test_a_past_booking_cannot_be_cancelled(client, db, make_division, make_booking, make_user, login_as, past_day):
+def test_a_past_booking_cannot_be_cancelled(client, db, make_division, make_booking, make_user, log_in_as, past_day):
     division = make_division(weekdays=range(7))
     booking = past_booking(make_booking, division, past_day)
-    login_as(make_user("head", divisions=[division]))
-    response = post(client, f"/staff/bookings/{booking.code}/cancel", {}, follow_redirects=True)
+    log_in_as(make_user("head", divisions=[division]))
+    response = client.post_form(f"/staff/bookings/{booking.code}/cancel", {}, follow_redirects=True)
     assert "This booking can no longer be changed." in text(response)
     db.session.refresh(booking)
     assert booking.status == BookingStatus.BOOKED

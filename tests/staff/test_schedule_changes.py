@@ -9,15 +9,15 @@ from booking import bookings as booking_ops
 from booking.models import BookingStatus, Closure, ReceptionRule
 from booking.core.timeutil import now_utc
 from helpers import slot_start
-from staff_support import audit_trail, post, text
+from staff_support import audit_trail, text
 
 RULE_FORM = {"weekday": "0", "start_time": "10:00", "end_time": "13:00", "slot_minutes": "20", "places": "1",
              "valid_from": "", "valid_until": ""}
 
 
 @pytest.fixture
-def admin(make_user, login_as):
-    return login_as(make_user("admin", name="Ольга Админова"))
+def admin(make_user, log_in_as):
+    return log_in_as(make_user("admin", name="Ольга Админова"))
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def decide(client, url, first_response, decision):
         if name != "csrf_token":
             data.setdefault(name, []).append(value.replace("&#34;", '"').replace("&amp;", "&"))
     data["decision"] = decision
-    return post(client, url, data)
+    return client.post_form(url, data)
 
 
 def test_shortening_the_hours_lists_the_affected_bookings_before_changing_anything(
@@ -48,7 +48,7 @@ def test_shortening_the_hours_lists_the_affected_bookings_before_changing_anythi
     rule = division.rules[0]
     early, _ = make_booking(division, slot_start(coming_day, "10:00"), full_name="Ранний Посетитель")
     late, _ = make_booking(division, slot_start(coming_day, "12:20"), full_name="Поздний Посетитель")
-    response = post(client, f"/admin/rules/{rule.id}/edit", rule_form(rule, end_time="12:00"))
+    response = client.post_form(f"/admin/rules/{rule.id}/edit", rule_form(rule, end_time="12:00"))
     assert response.status_code == 200
     html = text(response)
     assert "This change affects 1 booking" in html
@@ -63,7 +63,7 @@ def test_cancelling_the_affected_bookings_applies_the_change(client, db, admin, 
     rule = division.rules[0]
     late, _ = make_booking(division, slot_start(coming_day, "12:20"))
     url = f"/admin/rules/{rule.id}/edit"
-    response = decide(client, url, post(client, url, rule_form(rule, end_time="12:00")), "cancel")
+    response = decide(client, url, client.post_form(url, rule_form(rule, end_time="12:00")), "cancel")
     assert response.status_code == 303
     assert "1 booking cancelled." in text(client.get(response.headers["Location"]))
     db.session.refresh(rule)
@@ -78,7 +78,7 @@ def test_keeping_the_affected_bookings_leaves_them_valid_on_the_agenda(client, d
     rule = division.rules[0]
     late, _ = make_booking(division, slot_start(coming_day, "12:20"), full_name="Поздний Посетитель")
     url = f"/admin/rules/{rule.id}/edit"
-    response = decide(client, url, post(client, url, rule_form(rule, end_time="12:00")), "keep")
+    response = decide(client, url, client.post_form(url, rule_form(rule, end_time="12:00")), "keep")
     assert response.status_code == 303
     db.session.refresh(rule)
     db.session.refresh(late)
@@ -87,7 +87,7 @@ def test_keeping_the_affected_bookings_leaves_them_valid_on_the_agenda(client, d
     agenda = text(client.get(f"/agenda/{coming_day.isoformat()}?division={division.slug}"))
     assert "outside the reception hours" in agenda and "Поздний Посетитель" in agenda
     # A later, unrelated change does not ask about it again.
-    other = post(client, f"/admin/divisions/{division.slug}/rules/new",
+    other = client.post_form(f"/admin/divisions/{division.slug}/rules/new",
                  rule_form(rule, weekday=(coming_day.weekday() + 1) % 7))
     assert other.status_code == 303
 
@@ -95,7 +95,7 @@ def test_keeping_the_affected_bookings_leaves_them_valid_on_the_agenda(client, d
 def test_a_change_that_affects_nobody_is_applied_at_once(client, db, admin, division, make_booking, coming_day):
     rule = division.rules[0]
     make_booking(division, slot_start(coming_day, "10:00"))
-    response = post(client, f"/admin/rules/{rule.id}/edit", rule_form(rule, end_time="12:00", places="2"))
+    response = client.post_form(f"/admin/rules/{rule.id}/edit", rule_form(rule, end_time="12:00", places="2"))
     assert response.status_code == 303
     db.session.refresh(rule)
     assert (rule.end_time, rule.places) == (time(12, 0), 2)
@@ -107,7 +107,7 @@ def test_a_closure_over_booked_days_asks_and_cancels_with_its_reason(client, db,
     url = f"/admin/divisions/{division.slug}/closures/new"
     form = {"first_day": coming_day.isoformat(), "last_day": (coming_day + timedelta(days=2)).isoformat(),
             "reason": "Руководитель в отпуске"}
-    question = post(client, url, form)
+    question = client.post_form(url, form)
     assert "Закрытов Пётр" in text(question)
     assert db.session.query(Closure).count() == 0
     response = decide(client, url, question, "cancel")
@@ -125,7 +125,7 @@ def test_a_closure_can_keep_the_bookings(client, db, admin, division, make_booki
     booking, _ = make_booking(division, slot_start(coming_day, "11:00"))
     url = f"/admin/divisions/{division.slug}/closures/new"
     form = {"first_day": coming_day.isoformat(), "last_day": coming_day.isoformat(), "reason": ""}
-    response = decide(client, url, post(client, url, form), "keep")
+    response = decide(client, url, client.post_form(url, form), "keep")
     assert response.status_code == 303
     db.session.refresh(booking)
     assert booking.status == BookingStatus.BOOKED
@@ -136,7 +136,7 @@ def test_removing_a_rule_asks_about_its_bookings(client, db, admin, division, ma
     rule = division.rules[0]
     booking, _ = make_booking(division, slot_start(coming_day, "11:00"))
     url = f"/admin/rules/{rule.id}/delete"
-    question = post(client, url)
+    question = client.post_form(url)
     assert booking.code in text(question)
     assert db.session.get(ReceptionRule, rule.id) is not None
     decide(client, url, question, "cancel")
@@ -149,7 +149,7 @@ def test_a_decision_about_another_list_of_bookings_asks_again(client, db, admin,
     rule = division.rules[0]
     make_booking(division, slot_start(coming_day, "12:20"))
     url = f"/admin/rules/{rule.id}/edit"
-    question = post(client, url, rule_form(rule, end_time="12:00"))
+    question = client.post_form(url, rule_form(rule, end_time="12:00"))
     # Someone books another of the slots that are about to go while the administrator reads.
     newcomer, _ = make_booking(division, slot_start(coming_day, "12:40"))
     again = decide(client, url, question, "cancel")
@@ -161,10 +161,10 @@ def test_a_decision_about_another_list_of_bookings_asks_again(client, db, admin,
 
 
 def test_a_rule_form_refuses_impossible_hours(client, admin, division):
-    response = post(client, f"/admin/divisions/{division.slug}/rules/new",
+    response = client.post_form(f"/admin/divisions/{division.slug}/rules/new",
                     {**RULE_FORM, "start_time": "13:00", "end_time": "12:00"})
     assert "The end must be after the start." in text(response)
-    response = post(client, f"/admin/divisions/{division.slug}/rules/new",
+    response = client.post_form(f"/admin/divisions/{division.slug}/rules/new",
                     {**RULE_FORM, "end_time": "10:10", "slot_minutes": "20"})
     assert "The session is shorter than one visit." in text(response)
     assert len(division.rules) == 1
@@ -173,7 +173,7 @@ def test_a_rule_form_refuses_impossible_hours(client, admin, division):
 def test_a_new_rule_with_validity_dates_opens_slots(client, db, admin, division, coming_day):
     weekday = (coming_day.weekday() + 1) % 7
     until = coming_day + timedelta(days=30)
-    response = post(client, f"/admin/divisions/{division.slug}/rules/new",
+    response = client.post_form(f"/admin/divisions/{division.slug}/rules/new",
                     {**RULE_FORM, "weekday": str(weekday), "start_time": "15:00", "end_time": "16:00",
                      "valid_from": coming_day.isoformat(), "valid_until": until.isoformat()})
     assert response.status_code == 303
@@ -185,7 +185,7 @@ def test_a_new_rule_with_validity_dates_opens_slots(client, db, admin, division,
 def test_removing_a_closure_reopens_its_days(client, db, admin, make_division, coming_day):
     division = make_division(closures=[(coming_day, coming_day)])
     closure_id = division.closures[0].id
-    response = post(client, f"/admin/closures/{closure_id}/delete")
+    response = client.post_form(f"/admin/closures/{closure_id}/delete")
     assert response.status_code == 303
     assert db.session.get(Closure, closure_id) is None
 

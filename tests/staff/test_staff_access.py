@@ -12,7 +12,7 @@ import pytest
 from booking.appeals.models import ReceptionCard
 from booking.models import AuditEntry, BookingStatus, Closure, Division, ReceptionRule, User
 from helpers import slot_start
-from staff_support import csrf_token, log_in, past_booking, text
+from staff_support import past_booking, text
 
 OK, FORBIDDEN, LOGIN = "ok", "403", "login"
 ROLES = ("anonymous", "head", "other_head", "operator", "admin", "director")
@@ -140,7 +140,7 @@ def answer(response):
 @pytest.mark.parametrize("role", ROLES)
 def test_role_matrix(client, world, role):
     if role != "anonymous":
-        assert log_in(client, getattr(world, role).email).status_code == 303
+        assert client.log_in(getattr(world, role).email).status_code == 303
     wrong = []
     for method, url, data, allowed in CASES:
         address = world.fill(url)
@@ -148,7 +148,7 @@ def test_role_matrix(client, world, role):
             response = client.get(address)
         else:
             form = {k: world.fill(v) for k, v in data.items()}
-            response = client.post(address, data={**form, "csrf_token": csrf_token(client)})
+            response = client.post(address, data={**form, "csrf_token": client.csrf_token()})
         expected = allowed.get(role, LOGIN if role == "anonymous" else FORBIDDEN)
         if role == "director" and method == "POST":
             expected = FORBIDDEN  # a director only reads
@@ -160,13 +160,13 @@ def test_role_matrix(client, world, role):
 @pytest.mark.parametrize("role", ["anonymous", "other_head", "operator", "director"])
 def test_forbidden_actions_change_nothing(client, db, world, role):
     if role != "anonymous":
-        log_in(client, getattr(world, role).email)
+        client.log_in(getattr(world, role).email)
     counts = {model: db.session.query(model).count()
               for model in (Division, ReceptionRule, Closure, User, ReceptionCard, AuditEntry)}
     for method, url, data, allowed in CASES:
         if method == "POST" and (role == "director" or allowed.get(role, LOGIN) != OK):
             form = {k: world.fill(v) for k, v in (data or {}).items()}
-            client.post(world.fill(url), data={**form, "csrf_token": csrf_token(client)})
+            client.post(world.fill(url), data={**form, "csrf_token": client.csrf_token()})
     db.session.expire_all()
     assert {model: db.session.query(model).count() for model in counts} == counts
     assert world.past.status == BookingStatus.BOOKED
@@ -176,7 +176,7 @@ def test_forbidden_actions_change_nothing(client, db, world, role):
 
 
 def test_a_head_cannot_reach_another_divisions_booking_by_its_code(client, world):
-    log_in(client, world.other_head.email)
+    client.log_in(world.other_head.email)
     page = client.get(f"/staff/bookings/{world.upcoming.code}")
     assert page.status_code == 403 and "Будущий Посетитель" not in text(page)
 

@@ -6,7 +6,7 @@ import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking.web.sessions import SEEN_KEY
-from staff_support import csrf_token, log_in, post, text
+from staff_support import text
 
 COOKIE = "session"
 
@@ -19,7 +19,7 @@ def copy_session(source, target):
 
 def logged_in(client, user, address="198.51.100.20"):
     client.environ_base["REMOTE_ADDR"] = address
-    assert log_in(client, user.email).status_code == 303
+    assert client.log_in(user.email).status_code == 303
     return client
 
 
@@ -38,7 +38,7 @@ def test_a_copied_cookie_stops_working_at_logout(client, thief, make_user):
     logged_in(client, make_user("operator"))
     copy_session(client, thief)
     assert can_see_staff_pages(thief)
-    post(client, "/logout")
+    client.post_form("/logout")
     assert not can_see_staff_pages(thief)
 
 
@@ -48,7 +48,7 @@ def test_a_copied_cookie_stops_working_when_an_administrator_sets_a_new_password
     logged_in(client, operator)
     copy_session(client, thief)
     admin = logged_in(new_browser(), make_user("admin"), address="198.51.100.30")
-    response = post(admin, f"/admin/users/{operator.id}/password",
+    response = admin.post_form(f"/admin/users/{operator.id}/password",
                     {"password": "brand new password", "confirm": "brand new password"})
     assert response.status_code == 303
     assert not can_see_staff_pages(thief)
@@ -61,7 +61,7 @@ def test_a_role_change_or_deactivation_ends_the_sessions(client, new_browser, ma
     logged_in(client, operator)
     admin = logged_in(new_browser(), make_user("admin"), address="198.51.100.30")
     form = {"email": operator.email, "name": operator.name, "role": "operator", "active": "y", **change}
-    assert post(admin, f"/admin/users/{operator.id}/edit", form).status_code == 303
+    assert admin.post_form(f"/admin/users/{operator.id}/edit", form).status_code == 303
     assert client.get("/agenda").status_code == 302  # to the login page
 
 
@@ -70,7 +70,7 @@ def test_editing_only_the_name_keeps_the_session(client, new_browser, make_user)
     logged_in(client, operator)
     admin = logged_in(new_browser(), make_user("admin"), address="198.51.100.30")
     form = {"email": operator.email, "name": "Анна Смирнова", "role": "operator", "active": "y"}
-    assert post(admin, f"/admin/users/{operator.id}/edit", form).status_code == 303
+    assert admin.post_form(f"/admin/users/{operator.id}/edit", form).status_code == 303
     assert can_see_staff_pages(client)
 
 
@@ -80,7 +80,7 @@ def test_log_out_everywhere_ends_every_session_of_the_account(client, new_browse
     office = logged_in(new_browser(), head, address="198.51.100.40")
     page = laptop.get("/staff/account")
     assert page.status_code == 200 and head.email in text(page) and "Log out everywhere" in text(page)
-    response = laptop.post("/staff/account/logout-everywhere", data={"csrf_token": csrf_token(laptop)})
+    response = laptop.post("/staff/account/logout-everywhere", data={"csrf_token": laptop.csrf_token()})
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     assert office.get("/agenda").status_code == 302
     assert laptop.get("/agenda").status_code == 302
@@ -106,7 +106,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(app, new_bro
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     client = new_browser()
     client.environ_base.update(proxy, HTTP_X_FORWARDED_FOR="198.51.100.20")
-    assert log_in(client, make_user("operator").email).status_code == 303
+    assert client.log_in(make_user("operator").email).status_code == 303
     assert can_see_staff_pages(client)
     other = new_browser()
     other.environ_base.update(proxy, HTTP_X_FORWARDED_FOR="203.0.113.66")

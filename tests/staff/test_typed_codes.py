@@ -19,8 +19,8 @@ def dictated(db, make_division, make_booking, coming_day):
 @pytest.mark.parametrize("typed,who", [("3ВН-3Х9", "Старый Код"), ("3vh 3x9", "Старый Код"),
                                        ("зВН3Х9", "Старый Код"), ("крн-737", "Новый Код"),
                                        ("KRN737", "Новый Код")])
-def test_operator_finds_a_code_typed_in_cyrillic_or_lower_case(client, dictated, make_user, login_as, typed, who):
-    login_as(make_user("operator"))
+def test_operator_finds_a_code_typed_in_cyrillic_or_lower_case(client, dictated, make_user, log_in_as, typed, who):
+    log_in_as(make_user("operator"))
     page = text(client.get("/staff/search", query_string={"q": typed}))
     assert who in page
     assert ({"Старый Код", "Новый Код"} - {who}).pop() not in page
