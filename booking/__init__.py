@@ -68,7 +68,8 @@ def register_extensions(app):
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"])
+        configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"],
+                         app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     csrf.init_app(app)
     # Batch mode lets the same migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)

@@ -57,6 +57,8 @@ class Config:
         # A database that does not answer within these limits gets a 503, not a hung worker.
         self.DATABASE_CONNECT_TIMEOUT = _env_int("DATABASE_CONNECT_TIMEOUT", 5)
         self.DATABASE_LOCK_TIMEOUT_MS = _env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000)
+        # A pooled server connection unused this long is checked before it is lent (database.ping_when_idle).
+        self.DATABASE_PING_AFTER_IDLE_SECONDS = _env_int("DATABASE_PING_AFTER_IDLE_SECONDS", 1)
 
         self.BOOKING_TIMEZONE = os.environ.get("BOOKING_TIMEZONE", "Europe/Moscow")
         self.BOOKING_HORIZON_DAYS = _env_int("BOOKING_HORIZON_DAYS", 30)

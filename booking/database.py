@@ -16,6 +16,7 @@ The schema is made and changed by the migrations in ``migrations/`` only
 """
 import contextlib
 import contextvars
+import time
 
 import sqlalchemy as sa
 
@@ -28,7 +29,8 @@ def engine_options(config):
     """SQLAlchemy engine options for ``config``: the defaults below, then SQLALCHEMY_ENGINE_OPTIONS."""
     url = config["SQLALCHEMY_DATABASE_URI"]
     # A file cannot drop the connection; a server can, between two requests.
-    options = {"pool_pre_ping": not url.startswith("sqlite"), "hide_parameters": not config.get("DEBUG")}
+    # A server's connections are checked before use only after some idleness (see ping_when_idle).
+    options = {"pool_pre_ping": False, "hide_parameters": not config.get("DEBUG")}
     if url.startswith("postgresql"):
         options["connect_args"] = {
             "connect_timeout": config.get("DATABASE_CONNECT_TIMEOUT", 5),
@@ -116,9 +118,47 @@ def committed_rows(engine, sql, params):
     return names, rows
 
 
-def configure_engine(engine, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS):
-    """Install the SQLite pragmas and transaction handling on ``engine``."""
+def ping_when_idle(engine, idle_seconds):
+    """Check a pooled server connection before lending it, but only if it sat unused ``idle_seconds``.
+
+    SQLAlchemy's ``pool_pre_ping`` asks the server on every checkout: one more
+    round trip for every request, as many as a kept page costs in all. A
+    connection handed back a moment ago was working a moment ago; one that sat
+    idle may have been dropped (a server restart, an idle timeout, a firewall)
+    and is checked, and replaced if the server does not answer. What this
+    gives up: a connection reused within ``idle_seconds`` of a server restart
+    fails its first statement, which invalidates the whole pool (the request
+    answers 503 and the next ones get new connections) — a restart already
+    fails the requests of its own seconds.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection, record):
+        record.info[_LAST_USED] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):
+        if record is not None:
+            record.info[_LAST_USED] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _lent(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and lends a new one.
+            raise sa.exc.DisconnectionError(f"an idle connection no longer answers: {error}") from error
+
+
+_LAST_USED = "priyom.last_used"
+
+
+def configure_engine(engine, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS, ping_after_idle_seconds=1):
+    """Install the SQLite pragmas and transaction handling on ``engine``, or a server's idle check."""
     if engine.dialect.name != "sqlite":
+        ping_when_idle(engine, ping_after_idle_seconds)
         return
     busy_timeout_ms = int(busy_timeout_ms)
 
