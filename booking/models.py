@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .core.timeutil import now_utc
 from .core.vocabulary import BookingStatus, Role, Topic  # noqa: F401  (re-exported for the tables' users)
@@ -80,6 +80,14 @@ class DivisionChangeCount(db.Model):
 
     division_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     changes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+# A division's count of changes, read with the division only where a query asks for it
+# (``undefer(Division.change_count)``): a head's divisions come with their counts in the
+# one query that loads the head (accounts.auth.load_active_user).
+Division.change_count = column_property(
+    sa.select(DivisionChangeCount.changes).where(DivisionChangeCount.division_id == Division.id)
+    .scalar_subquery(), deferred=True)
 
 
 class ReceptionRule(db.Model):

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Role, User
+from ..models import Division, Role, User
 
 _hasher = PasswordHasher()
 
@@ -41,7 +41,8 @@ def check_password(user, password):
 def load_active_user(user_id):
     """The active user whose id a session holds, else None (the session's own checks: web.sessions)."""
     try:
-        user = db.session.get(User, int(user_id), options=[joinedload(User.divisions)])
+        user = db.session.get(User, int(user_id),
+                              options=[joinedload(User.divisions).undefer(Division.change_count)])
     except (TypeError, ValueError):
         return None
     return user if user is not None and user.active else None

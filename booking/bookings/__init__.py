@@ -9,7 +9,7 @@ surfaces as :class:`SlotTaken`. Callers use the names below, as
 from .agenda import (STAFF_MARKS, STAFF_NOTE_MAX, Agenda, AgendaRow, agenda_day, bookings_for_day, can_mark,
                      mark_booking, search_bookings, set_staff_note)
 from .availability import (Availability, active_divisions, all_divisions, availability, catalog_key,
-                           change_count, division_availability,
+                           change_count, division_availability, division_change_count,
                            free_alternatives, get_division, schedule_slots, slot_view_at, slot_views,
                            unbookable_reason)
 from .operations import (audit, booking_snapshot, bookings_by_code, can_change, cancel_booking, create_booking,
@@ -25,7 +25,7 @@ __all__ = [
     "STAFF_MARKS", "STAFF_NOTE_MAX", "Agenda", "AgendaRow", "agenda_day", "bookings_for_day", "can_mark",
     "mark_booking", "search_bookings", "set_staff_note",
     "Availability", "active_divisions", "all_divisions", "availability", "catalog_key", "change_count",
-    "division_availability",
+    "division_availability", "division_change_count",
     "free_alternatives", "get_division", "schedule_slots", "slot_view_at", "slot_views", "unbookable_reason",
     "audit", "booking_snapshot", "bookings_by_code", "can_change", "cancel_booking", "create_booking", "find_booking",
     "find_booking_by_code",

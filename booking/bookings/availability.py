@@ -91,6 +91,13 @@ def _change_count(engine, division_id):
     return rows[0][0] if rows else None
 
 
+def division_change_count(division):
+    """:func:`change_count` of ``division``, taken from the division when it was loaded with it in this request."""
+    if "change_count" not in sa.inspect(division).unloaded:
+        return division.change_count
+    return change_count(division.id)
+
+
 def change_count(division_id):
     """The division's count of changes as committed: equal counts, equal bookings, schedule and feed.
 

@@ -167,7 +167,7 @@ def _agenda_key(division, divisions, day, now, policy):
     user = current_user
     return ("agenda", (user.id, user.role, user.name, user.email), tuple((d.id, d.slug, d.name) for d in divisions),
             tuple(getattr(division, column.key) for column in division.__table__.columns),
-            bookings.change_count(division.id), day, local_today(now, policy.tz))
+            bookings.division_change_count(division), day, local_today(now, policy.tz))
 
 
 def _agenda_csv_cells(row):
