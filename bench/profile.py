@@ -30,9 +30,24 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from flask.testing import FlaskClient
+
 from booking.core.timeutil import now_utc
 
 from . import booking, harness, pages, slots
+
+
+class _LocalClient(FlaskClient):
+    """A test client asking for the bench's public address: the product refuses other hosts."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", harness.PUBLIC_BASE_URL)
+        return super().open(*args, **kwargs)
+
+
+def local_client(app, **kwargs):
+    app.test_client_class = _LocalClient
+    return app.test_client(**kwargs)
 
 
 def cpu_ms(call, n):
@@ -56,7 +71,7 @@ def main(what="listing", n=200):
                        "FLASK_RATELIMIT_ENABLED": "false"})
     from .wsgi import create_bench_app
 
-    client = create_bench_app().test_client()
+    client = local_client(create_bench_app())
     tomorrow = (now_utc() + timedelta(days=1)).date().isoformat()
     starts = [s["start"] for s in client.get(f"/api/v1/divisions/{booking.BUSY}/slots?from={tomorrow}").get_json()]
 
@@ -93,7 +108,7 @@ def page_client(what):
     from .wsgi import create_bench_app
 
     app = create_bench_app()
-    client = app.test_client(use_cookies=False)
+    client = local_client(app, use_cookies=False)
     week = client.get(f"/divisions/{site.slug}", headers=pages.HEADERS)
     cookie = page_login(app) if what == "agenda" else None
     page = pages.pages(site, week.get_data(), cookie, names=[what])[0]
@@ -105,13 +120,13 @@ def page_client(what):
 
 def page_login(app):
     """The head's session cookie, logged in through the form."""
-    client = app.test_client()
+    client = local_client(app)
     form = client.get("/login", headers=pages.HEADERS)
     answer = client.post("/login", headers=pages.HEADERS, data={
         "csrf_token": pages.csrf_token(form.get_data()), "email": pages.HEAD_EMAIL,
         "password": pages.HEAD_PASSWORD, "next": ""})
     assert answer.status_code == 303, answer.status_code
-    return "session=" + client.get_cookie("session").value
+    return "session=" + client.get_cookie("session", domain="127.0.0.1").value
 
 
 def page_profile(what):
