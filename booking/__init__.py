@@ -62,11 +62,12 @@ def select_locale():
 def register_extensions(app):
     from . import security
     from .database import configure_engine, engine_options, set_write_intent
-    from .web import guards
+    from .web import guards, read_only
 
     security.init_app(app)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
+    read_only.init_app(app)  # first: it decides how the request's session reads
     with app.app_context():
         configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"],
                          app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])

@@ -29,6 +29,7 @@ from . import page_cache
 from .helpers import (commit_or_refuse, current_policy, details_from, division_or_404, lang, mailroom,
                       move_refusal, parse_start, staff_actor, staff_booking_or_404, week_of_slots)
 from .reasons import unbookable_message
+from .read_only import reads_only
 from .redirects import local_path
 
 bp = Blueprint("staff", __name__)
@@ -126,6 +127,7 @@ def _agenda_division(divisions):
 
 @bp.get("/agenda", defaults={"day": None})
 @bp.get("/agenda/<day>")
+@reads_only
 @roles_required(*STAFF)
 def agenda(day):
     policy = current_policy()
