@@ -84,7 +84,7 @@ class Config:
         self.OPERATOR_ADDRESS = os.environ.get("OPERATOR_ADDRESS", "")
         self.OPERATOR_CONTACTS = os.environ.get("OPERATOR_CONTACTS", "")
         # Raise whenever the consent text changes: every booking records the version it accepted.
-        self.CONSENT_VERSION = os.environ.get("CONSENT_VERSION", "2026-12-01")
+        self.CONSENT_VERSION = os.environ.get("CONSENT_VERSION", "2026-11-30")
         # Calendar feeds: how far back the agenda feed reaches, how long it keeps cancelled
         # appointments (so subscribed clients learn of the cancellation), how often clients refresh.
         self.FEED_PAST_WEEKS = _env_int("FEED_PAST_WEEKS", 4)

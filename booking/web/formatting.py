@@ -1,5 +1,5 @@
 """Template filters and globals: local times in the reader's language, phones, topics."""
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app, request, session, url_for
 from babel.dates import get_day_names
@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from markupsafe import Markup
 
+from ..appeals.labels import OUTCOME_LABELS, RESULT_LABELS
 from ..core.timeutil import get_tz
 from ..core.names import lower_first, upper_first
 from ..core.validation import format_phone
@@ -194,6 +195,40 @@ def audit_action(action):
     return AUDIT_ACTIONS.get(action, action)
 
 
+# What a reception card's audit entries record (appeals.cards), as «field: value» for people.
+_CARD_FIELDS = {
+    "outcome": (_l("Outcome"), lambda v: OUTCOME_LABELS.get(v, v)),
+    "topic": (_l("Topic"), lambda v: topic_label(v)),
+    "due": (_l("Due"), lambda v: plain_date(date.fromisoformat(v))),
+    "responsible": (_l("Responsible for the written answer"), str),
+    "referred_to": (_l("Organisation referred to"), str),
+    "referred_on": (_l("Date the appeal was sent there"), lambda v: plain_date(date.fromisoformat(v))),
+    "result": (_l("Result"), lambda v: RESULT_LABELS.get(v, v)),
+    "sent_on": (_l("Date sent"), lambda v: plain_date(date.fromisoformat(v))),
+    "number": (_l("Outgoing number"), str),
+}
+_CARD_ACTIONS = (AuditAction.CARD_SAVED, AuditAction.MATTER_CLOSED, AuditAction.ANSWER_RECORDED)
+
+
+def _card_detail(detail):
+    """``outcome=oral; topic=heating`` as «Outcome: Answered orally…; Topic: Heating» in the reader's language."""
+    shown = []
+    for part in filter(None, (p.strip() for p in detail.split(";"))):
+        if part == "by post":
+            shown.append(str(_l("Sent by post")))
+            continue
+        key, _, value = part.partition("=")
+        label, show = _CARD_FIELDS.get(key, (None, None))
+        if label is None or not value:
+            shown.append(part)
+            continue
+        try:
+            shown.append(f"{label}: {show(value)}")
+        except ValueError:
+            shown.append(f"{label}: {value}")
+    return "; ".join(shown)
+
+
 def audit_detail(entry):
     """An audit entry's detail for people: the channel of a booking, the old and new time of a move."""
     if entry.action == "created":
@@ -206,6 +241,8 @@ def audit_detail(entry):
         except ValueError:
             return entry.detail
         return f"{long_datetime(old)} → {long_datetime(new)}"
+    if entry.action in _CARD_ACTIONS and entry.detail:
+        return _card_detail(entry.detail)
     return entry.detail
 
 

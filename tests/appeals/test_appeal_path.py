@@ -125,6 +125,10 @@ def test_from_visit_to_answer_and_report(app, db, client, runner, smtp_server, l
     assert "After your reception" in manage and "Measures taken" in manage and "01-15/372" in manage
     actions = [row.action for row in audit_trail(db, booking)]
     assert actions[-4:] == [BookingStatus.ATTENDED, "card_saved", "answer_recorded", "matter_closed"]
+    # The history says what was recorded in words, in the reader's language, never as stored keys.
+    history = text(client.get(f"/staff/bookings/{booking.code}", headers={"Accept-Language": "ru"}))
+    assert "Итог приёма: " in history and "Исходящий номер: 01-15/372" in history
+    assert "outcome=" not in history and "result=" not in history and "sent_on=" not in history
     # A closed matter cannot be changed any more.
     again = client.post_form(f"/staff/bookings/{booking.code}/answer",
                  {"sent_on": today().isoformat(), "summary": "x", "result": "supported"})
