@@ -98,6 +98,9 @@ def test_periods_month_quarter_and_a_bad_one(client, log_in_as, make_user, quart
     assert 'value="2026-10-01"' in page and 'value="2026-12-31"' in page
     page = text(client.get("/staff/statistics?period=month&month=2026-02"))
     assert 'value="2026-02-28"' in page
+    # Whatever the period, the quarter offered is the one it lies in, not the first of the list.
+    assert '<option value="2026-1" selected>' in page
+    assert "counted by the day they were made" in page
     bad = client.get("/staff/statistics?period=custom&from=2026-12-31&to=2026-01-01")
     assert bad.status_code == 422 and "Choose a period" in text(bad)
 
