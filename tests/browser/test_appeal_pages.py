@@ -97,6 +97,11 @@ def test_the_directors_statistics(new_page, axe, shoot, visit, lang):
     assert page.locator("svg[role=img] title").count() >= 4
     check(page, axe)
     shoot(page, f"statistics-{lang}")
+    # Only the chosen period's fields show, and choosing another shows its own (no script needed).
+    assert page.locator("#quarter").is_visible() and page.locator("#month").is_hidden()
+    assert page.locator("#from").is_hidden()
+    page.locator("#period-custom").check()
+    assert page.locator("#from").is_visible() and page.locator("#quarter").is_hidden()
     page.emulate_media(media="print")
     assert page.locator("form.filters").is_hidden()
 
