@@ -85,6 +85,14 @@ def test_staff_pages_on_a_desktop(staff_page, staff_world, shoot, lang):
         assert_fits_width(page)
 
 
+def test_the_agenda_picker_keeps_each_label_above_its_field_on_a_phone(staff_page, staff_world):
+    page = staff_page("ru", "phone")
+    page.goto(staff_urls(staff_world)["agenda"])
+    for field in ("division", "day"):
+        label, box = page.locator(f"label[for={field}]").bounding_box(), page.locator(f"#{field}").bounding_box()
+        assert label["y"] + label["height"] <= box["y"] + 1 and abs(label["x"] - box["x"]) < 2, (field, label, box)
+
+
 def test_booked_rows_of_the_agenda_are_not_all_bold_and_green(staff_page, staff_world):
     page = staff_page("ru", "desktop")
     page.goto(staff_urls(staff_world)["agenda"])
