@@ -21,8 +21,7 @@ from ..core.timeutil import now_utc
 from ..database import outcome_connection, write_intent
 from ..extensions import db
 from ..models import Booking, BookingStatus, OutboxMessage
-from .common import Kind, Status, checked_address, log, not_sending_reason, redact, sender_address
-from .compose import build_email, email_bytes
+from .common import Kind, Status, log, not_sending_reason, sender_address
 from .heartbeat import Heartbeat, forget_dead_workers, live_workers
 from .outbox import reminder_is_for
 
@@ -158,7 +157,7 @@ def _recover_stale_claims(mailroom, clock_now):
         log.warning("recovered %d outbox message(s) from a stopped delivery worker", result.rowcount)
 
 
-# What a message is built from when it has no finished bytes (queued before they were kept).
+# What an e-mail was built from: its finished bytes carry it (an SMS, without bytes, is its body_text).
 _SOURCE_COLUMNS = ("body_text", "body_html", "ics")
 
 
@@ -214,13 +213,9 @@ def _finish(message, worker, **values):
 
 
 def _mark_sent(message, worker, sent_at):
-    values = dict(status=Status.SENT, sent_at=sent_at, attempts=message.attempts + 1, last_error="")
-    if message.raw_message:
-        values.update(raw_message=None)
-    else:
-        # Built from the texts, which may still hold a private link.
-        values.update(body_text=redact(message.body_text), body_html=redact(message.body_html))
-    _finish(message, worker, **values)
+    # The finished bytes may hold the private manage link: they go once sent.
+    _finish(message, worker, status=Status.SENT, sent_at=sent_at, attempts=message.attempts + 1, last_error="",
+            raw_message=None)
 
 
 def _mark_failure(message, worker, now, error, permanent=False):
@@ -259,7 +254,7 @@ def _booking_states(messages):
     ids = {m.booking_id for m in messages if m.booking_id is not None}
     if not ids:
         return {}
-    rows = db.session.execute(sa.select(Booking.id, Booking.full_name, Booking.status, Booking.start_utc)
+    rows = db.session.execute(sa.select(Booking.id, Booking.status, Booking.start_utc)
                               .where(Booking.id.in_(ids))).all()
     db.session.commit()
     return {row.id: row for row in rows}
@@ -337,14 +332,16 @@ def _postpone(messages, worker, now, error, report):
         _count(report, _mark_failure(message, worker, now, error))
 
 
-def _finished(message, sender, state):
-    """The envelope recipient and the bytes to send for a claimed row."""
-    if message.raw_message:
-        # Checked when queued (or requeued); the bytes were built for this address.
-        return message.recipient, message.raw_message
-    # Queued before messages were kept finished, or written by hand: built now.
-    email = build_email(message, sender, name=state.full_name if state is not None else "")
-    return checked_address(message.recipient), email_bytes(email)
+def _finished(message):
+    """The envelope recipient and the bytes to send for a claimed row.
+
+    Every e-mail is finished when it is queued (the address checked, the bytes
+    built for it); revision 9d4e61c2b7a5 finished those queued before. A row
+    without bytes was written by hand and is refused, never sent half-made.
+    """
+    if not message.raw_message:
+        raise ValueError("the outbox row has no finished message")
+    return message.recipient, message.raw_message
 
 
 def _send_batch(smtp, messages, states, sender, worker, now, clock, stop, report):
@@ -359,7 +356,7 @@ def _send_batch(smtp, messages, states, sender, worker, now, clock, stop, report
             report.skipped += 1
             continue
         try:
-            recipient, data = _finished(message, sender, state)
+            recipient, data = _finished(message)
         except ValueError as exc:
             _count(report, _mark_failure(message, worker, now, f"cannot build message: {exc}", permanent=True))
             continue

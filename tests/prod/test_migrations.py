@@ -5,6 +5,8 @@ If ``test_migrations_build_exactly_the_models_schema`` fails after a change to
 """
 import shutil
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
+from email import policy as email_policy
 
 import flask_migrate
 import pytest
@@ -94,6 +96,35 @@ def test_the_migrated_database_counts_what_the_models_count(migrated):
         count = conn.execute(sa.text(f"SELECT changes FROM {change_counts.TABLE} WHERE division_id = :id"),
                              {"id": division_id}).scalar()
     assert count == 2  # made, then changed
+
+
+def test_e_mails_queued_before_they_were_kept_finished_are_finished_by_their_migration(scratch_url):
+    app = build_app(scratch_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="3b7d2f1c9a40")
+        with db.engine.begin() as conn:
+            booking_id = insert_booking(conn, insert_division(conn), "AAA-AAA")
+            for status in ("pending", "failed", "sent"):
+                conn.execute(sa.text(
+                    "INSERT INTO outbox_message (booking_id, kind, recipient, subject, body_text, body_html, ics, "
+                    "ics_method, status, attempts, next_attempt_at, claimed_by, last_error, created_at, channel, "
+                    "delivery_status) VALUES (:booking, 'confirmation', 'p@example.ru', :subject, :text, '', '', '', "
+                    ":status, 0, :at, '', '', :at, 'email', '')"),
+                    {"booking": booking_id, "subject": f"Запись AAA-AAA ({status})", "status": status, "at": T0,
+                     "text": "Изменить запись: https://priyom.example/bookings/AAA-AAA?token=секрет"})
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            rows = dict(conn.execute(sa.text("SELECT status, raw_message FROM outbox_message")).all())
+        db.session.remove()
+        db.engine.dispose()
+    assert rows["sent"] is None, "a sent message is not built again"
+    for status in ("pending", "failed"):
+        message = message_from_bytes(bytes(rows[status]), policy=email_policy.default)
+        assert message["To"].addresses[0].addr_spec == "p@example.ru"
+        assert message["To"].addresses[0].display_name == "Петров Пётр"
+        assert message["Subject"] == f"Запись AAA-AAA ({status})"
+        assert message["Message-ID"].startswith("<priyom.")
+        assert "token=секрет" in message.get_body(("plain",)).get_content()
 
 
 def test_downgrade_to_nothing_and_upgrade_again(migrated):
