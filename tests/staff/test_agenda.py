@@ -178,3 +178,12 @@ def test_rules_added_later_in_the_day_are_merged_in_time_order(client, db, make_
     log_in_as(make_user("head", divisions=[division]))
     lines = rows(text(client.get(f"/agenda/{coming_day.isoformat()}")))
     assert [line[:11] for line in lines] == ["09:00–09:20", "14:00–14:20"]
+
+
+def test_the_agenda_names_the_division_in_the_readers_language(client, make_division, make_user, log_in_as,
+                                                                coming_day):
+    division = make_division(name="Северный филиал", name_en="Northern branch")
+    log_in_as(make_user("head", divisions=[division]))
+    url = f"/agenda/{coming_day.isoformat()}"
+    assert "Agenda: Northern branch" in text(client.get(url))
+    assert "Расписание: Северный филиал" in text(client.get(url, headers={"Accept-Language": "ru"}))
