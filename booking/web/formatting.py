@@ -113,7 +113,8 @@ def init_app(app):
             "current_locale": str(get_locale()),
             "language_names": LANGUAGE_NAMES,
             "switch_language_url": switch_language_url,
-            "hotline_phone": unbreakable(app.config["HOTLINE_PHONE"]),
+            # Kept on one line wherever a sentence puts it (its hyphens would otherwise break).
+            "hotline_phone": Markup('<span class="phone-number">%s</span>') % unbreakable(app.config["HOTLINE_PHONE"]),
             "hotline_tel": "tel:" + "".join(c for c in app.config["HOTLINE_PHONE"] if c.isdigit() or c == "+"),
             "weekday_labels": WEEKDAY_LABELS,
             "chosen_language": session.get("lang"),

@@ -47,3 +47,6 @@ def test_every_page_fits_a_320_pixel_screen(new_page, live_server, lang):
     for name in PUBLIC_PAGES:
         open_public_page(page, name, live_server, lang)
         assert_fits_width(page)
+        # The hotline's number never breaks across lines, in the footer or inside a sentence.
+        lines = page.locator(".phone-number").evaluate_all("els => els.map(e => e.getClientRects().length)")
+        assert lines and set(lines) == {1}, (name, lines)
