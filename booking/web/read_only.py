@@ -47,6 +47,8 @@ def _begin_reading():
 
 
 def _end_reading(_error=None):
+    if not db.session.registry.has():  # the request used no session: nothing to do, none to make
+        return
     session = db.session()
     if session.info.pop(_FLAG, None) == "autocommit":
         session.rollback()  # nothing was written: hands the autocommit connection back (no round trip)
