@@ -106,6 +106,20 @@ def test_the_directors_statistics(new_page, axe, shoot, visit, lang):
     assert page.locator("form.filters").is_hidden()
 
 
+def test_the_statistics_on_a_phone_keep_narrow_tables_and_name_every_number_of_wide_ones(new_page, shoot, visit):
+    page = new_page("ru", "phone")
+    page.set_viewport_size({"width": 375, "height": 740})
+    log_in(page, "appeals-director@priyom.example")
+    page.goto("/staff/statistics?period=quarter")
+    shoot(page, "statistics-ru-375")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    displays = page.locator("table.figures").evaluate_all(
+        "ts => ts.map(t => [t.rows[0].cells.length, getComputedStyle(t).display])")
+    assert all(display == ("table" if columns <= 3 else "block") for columns, display in displays), displays
+    wide_cells = page.locator("table.figures td.number").evaluate_all("cs => cs.map(c => c.dataset.label)")
+    assert wide_cells and all(wide_cells), "every number is named by its column"
+
+
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_the_citizens_page_tells_what_was_decided(new_page, axe, visit, lang):
     code, token = visit
