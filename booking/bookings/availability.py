@@ -78,7 +78,7 @@ def _held_places(division_id, first_dt, last_dt, conn=None):
 
 
 _CHANGES_SQL = "SELECT changes FROM division_change_count WHERE division_id = ?"
-_CHANGES = sa.text("SELECT changes FROM division_change_count WHERE division_id = :division_id")
+_CHANGES = sa.text(_CHANGES_SQL.replace("?", ":division_id"))  # the same read, on the session's connection
 # Per engine: {(division_id, changes, first_dt, last_dt): what _held_places read then}.
 _HELD = weakref.WeakKeyDictionary()
 _HELD_MAX = 1024

@@ -199,7 +199,7 @@ def audit_action(action):
 # What a reception card's audit entries record (appeals.cards), as «field: value» for people.
 _CARD_FIELDS = {
     "outcome": (_l("Outcome"), lambda v: OUTCOME_LABELS.get(v, v)),
-    "topic": (_l("Topic"), lambda v: topic_label(v)),
+    "topic": (_l("Topic"), topic_label),
     "due": (_l("Due"), lambda v: plain_date(date.fromisoformat(v))),
     "responsible": (_l("Responsible for the written answer"), str),
     "referred_to": (_l("Organisation referred to"), str),
